@@ -1,0 +1,171 @@
+import { existsSync } from "node:fs";
+import { z } from "zod";
+
+/**
+ * The only module that reads the environment. Everything else receives a parsed `Config`.
+ * Problems are collected and reported together, naming the variable but never echoing its value.
+ */
+
+const snowflake = z.string().regex(/^\d{17,20}$/, "must be a Discord id (17–20 digits)");
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const httpUrl = (fallback: string | undefined) =>
+  optionalString
+    .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional())
+    .transform((v) => (v ?? fallback)?.replace(/\/+$/, ""));
+
+const numberIn = (fallback: number, min: number, max: number, integer: boolean) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+      ctx.addIssue({ code: "custom", message: `must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => numberIn(fallback, min, max, true);
+const num = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => numberIn(fallback, min, max, false);
+
+const idList = optionalString.transform((v, ctx) => {
+  const ids = (v ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const id of ids) {
+    if (!snowflake.safeParse(id).success) {
+      ctx.addIssue({ code: "custom", message: "must be comma-separated Discord ids (17–20 digits each)" });
+      return z.NEVER;
+    }
+  }
+  return ids;
+});
+
+const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+export const envSchema = z.object({
+  DISCORD_TOKEN: optionalString,
+  DISCORD_API_URL: httpUrl(undefined),
+  KLING_API_KEY: optionalString,
+  KLING_API_URL: httpUrl("https://kling3api.com"),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string")
+      .optional(),
+  ),
+  DATA_DIR: optionalString.transform((v) => v ?? "./data"),
+  DEFAULT_GUILD_CREDITS: int(0, 0),
+  BOT_OWNER_IDS: idList,
+  DEV_GUILD_ID: optionalString.pipe(snowflake.optional()),
+  LOG_LEVEL: optionalString.pipe(logLevel.optional()).transform((v) => v ?? "info"),
+  LOG_PRETTY: optionalString.pipe(z.stringbool().optional()),
+  // Kling client tuning.
+  KLING_RATE_LIMIT_PER_SEC: num(5, 0.1, 1000),
+  KLING_TIMEOUT_MS: int(30_000, 100, 600_000),
+  KLING_MAX_RETRIES: int(4, 0, 20),
+  // Polling loop tuning.
+  POLL_INTERVAL_MS: int(5_000, 50, 600_000),
+  PROGRESS_INTERVAL_MS: int(10_000, 0, 600_000),
+  JOB_TIMEOUT_MS: int(30 * 60_000, 1_000, 24 * 3_600_000),
+  POLL_CONCURRENCY: int(8, 1, 256),
+  MAX_VIDEO_BYTES: int(100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+  REGISTER_COMMANDS: optionalString.pipe(z.stringbool().optional()).transform((v) => v ?? true),
+});
+
+export type Env = z.input<typeof envSchema>;
+export type ParsedEnv = z.output<typeof envSchema>;
+
+export interface Config {
+  discordToken: string | undefined;
+  discordApiUrl: string | undefined;
+  klingApiKey: string | undefined;
+  klingApiUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  defaultGuildCredits: number;
+  botOwnerIds: readonly string[];
+  devGuildId: string | undefined;
+  logLevel: z.infer<typeof logLevel>;
+  logPretty: boolean;
+  kling: { ratePerSecond: number; timeoutMs: number; maxRetries: number };
+  poll: {
+    intervalMs: number;
+    progressIntervalMs: number;
+    jobTimeoutMs: number;
+    concurrency: number;
+    maxVideoBytes: number;
+  };
+  registerCommands: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+export type Requirement = "bot" | "kling";
+
+/**
+ * Parse an environment (defaults to `process.env`, after reading `.env` when present).
+ * `require` lists the parts the caller needs, so that e.g. the simulator or the deploy script
+ * do not demand secrets they never use.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = readProcessEnv(),
+  require: readonly Requirement[] = [],
+): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join(".") || "environment"}: ${issue.message}`);
+    }
+  }
+  const e = parsed.success ? parsed.data : undefined;
+  if (require.includes("bot") && !env.DISCORD_TOKEN?.trim()) problems.push("DISCORD_TOKEN: required");
+  if (require.includes("kling") && !env.KLING_API_KEY?.trim()) problems.push("KLING_API_KEY: required");
+  if (problems.length > 0 || !e) throw new ConfigError(problems);
+
+  return {
+    discordToken: e.DISCORD_TOKEN,
+    discordApiUrl: e.DISCORD_API_URL,
+    klingApiKey: e.KLING_API_KEY,
+    klingApiUrl: e.KLING_API_URL ?? "https://kling3api.com",
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    defaultGuildCredits: e.DEFAULT_GUILD_CREDITS,
+    botOwnerIds: e.BOT_OWNER_IDS,
+    devGuildId: e.DEV_GUILD_ID,
+    logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
+    kling: {
+      ratePerSecond: e.KLING_RATE_LIMIT_PER_SEC,
+      timeoutMs: e.KLING_TIMEOUT_MS,
+      maxRetries: e.KLING_MAX_RETRIES,
+    },
+    poll: {
+      intervalMs: e.POLL_INTERVAL_MS,
+      progressIntervalMs: e.PROGRESS_INTERVAL_MS,
+      jobTimeoutMs: e.JOB_TIMEOUT_MS,
+      concurrency: e.POLL_CONCURRENCY,
+      maxVideoBytes: e.MAX_VIDEO_BYTES,
+    },
+    registerCommands: e.REGISTER_COMMANDS,
+  };
+}
+
+/** The process environment, with `.env` applied underneath it when the file exists. */
+export function readProcessEnv(): Record<string, string | undefined> {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  return { ...process.env };
+}
