@@ -18,19 +18,24 @@ const httpUrl = (fallback: string | undefined) =>
     .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional())
     .transform((v) => (v ?? fallback)?.replace(/\/+$/, ""));
 
-const numberIn = (fallback: number, min: number, max: number, integer: boolean) =>
+const numberIn = <F extends number | undefined>(fallback: F, min: number, max: number, integer: boolean) =>
   optionalString.transform((v, ctx) => {
-    if (v === undefined) return fallback;
+    if (v === undefined) return fallback as number | F;
     const n = Number(v);
     if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-      ctx.addIssue({ code: "custom", message: `must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}` });
+      ctx.addIssue({
+        code: "custom",
+        message: `must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}`,
+      });
       return z.NEVER;
     }
     return n;
   });
 
-const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => numberIn(fallback, min, max, true);
-const num = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => numberIn(fallback, min, max, false);
+const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  numberIn(fallback, min, max, true);
+const num = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  numberIn(fallback, min, max, false);
 
 const idList = optionalString.transform((v, ctx) => {
   const ids = (v ?? "")
@@ -76,6 +81,12 @@ export const envSchema = z.object({
   POLL_CONCURRENCY: int(8, 1, 256),
   MAX_VIDEO_BYTES: int(100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   REGISTER_COMMANDS: optionalString.pipe(z.stringbool().optional()).transform((v) => v ?? true),
+  // Scaling: what this process does, and which gateway shard it runs.
+  PROCESS_ROLE: optionalString
+    .pipe(z.enum(["all", "gateway", "worker"]).optional())
+    .transform((v) => v ?? "all"),
+  SHARD_ID: numberIn(undefined, 0, 65_535, true),
+  SHARD_COUNT: numberIn(undefined, 1, 65_536, true),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -102,6 +113,9 @@ export interface Config {
     maxVideoBytes: number;
   };
   registerCommands: boolean;
+  /** `all`: gateway and poller; `gateway`: answers commands only; `worker`: polls and delivers only. */
+  role: "all" | "gateway" | "worker";
+  shard: { id: number; count: number } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +148,14 @@ export function loadConfig(
   const e = parsed.success ? parsed.data : undefined;
   if (require.includes("bot") && !env.DISCORD_TOKEN?.trim()) problems.push("DISCORD_TOKEN: required");
   if (require.includes("kling") && !env.KLING_API_KEY?.trim()) problems.push("KLING_API_KEY: required");
+  if (
+    (env.SHARD_ID?.trim() === "" || env.SHARD_ID === undefined) !==
+    (env.SHARD_COUNT?.trim() === "" || env.SHARD_COUNT === undefined)
+  ) {
+    problems.push("SHARD_ID and SHARD_COUNT: set both or neither");
+  } else if (e?.SHARD_ID !== undefined && e.SHARD_COUNT !== undefined && e.SHARD_ID >= e.SHARD_COUNT) {
+    problems.push("SHARD_ID: must be less than SHARD_COUNT");
+  }
   if (problems.length > 0 || !e) throw new ConfigError(problems);
 
   return {
@@ -161,6 +183,11 @@ export function loadConfig(
       maxVideoBytes: e.MAX_VIDEO_BYTES,
     },
     registerCommands: e.REGISTER_COMMANDS,
+    role: e.PROCESS_ROLE,
+    shard:
+      e.SHARD_ID !== undefined && e.SHARD_COUNT !== undefined
+        ? { id: e.SHARD_ID, count: e.SHARD_COUNT }
+        : undefined,
   };
 }
 

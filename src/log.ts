@@ -28,7 +28,10 @@ export function scrubString(value: string, secrets: readonly string[] = []): str
   for (const secret of secrets) {
     if (secret.length >= 8) out = out.split(secret).join(REDACTED);
   }
-  return out.replace(TOKEN_IN_URL, `$1${REDACTED}`).replace(BOT_TOKEN, REDACTED).replace(BEARER, `$1${REDACTED}`);
+  return out
+    .replace(TOKEN_IN_URL, `$1${REDACTED}`)
+    .replace(BOT_TOKEN, REDACTED)
+    .replace(BEARER, `$1${REDACTED}`);
 }
 
 /** Deep copy of a log payload with secrets removed; errors become plain objects with scrubbed text. */
@@ -80,7 +83,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     hooks: {
       logMethod(args, method) {
-        const cleaned = args.map((a) => (typeof a === "string" ? scrubString(a, secrets) : a));
+        // Scrubbed before pino sees them: pino derives `msg` from an error's message on its own.
+        const cleaned = args.map((a) => scrub(a, secrets));
         return method.apply(this, cleaned as Parameters<typeof method>);
       },
     },

@@ -1,0 +1,112 @@
+import {
+  ApplicationCommandOptionType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from "discord.js";
+
+/**
+ * Command data is data: each command is one typed constant, and the handlers' argument types are
+ * derived from it (`ArgumentsOf`), never written twice.
+ */
+
+interface BaseOption {
+  readonly name: string;
+  readonly description: string;
+  readonly required?: boolean;
+}
+export interface StringOption extends BaseOption {
+  readonly type: ApplicationCommandOptionType.String;
+  readonly min_length?: number;
+  readonly max_length?: number;
+  readonly choices?: readonly { readonly name: string; readonly value: string }[];
+  readonly autocomplete?: boolean;
+}
+export interface IntegerOption extends BaseOption {
+  readonly type: ApplicationCommandOptionType.Integer;
+  readonly min_value?: number;
+  readonly max_value?: number;
+  readonly autocomplete?: boolean;
+}
+export interface NumberOption extends BaseOption {
+  readonly type: ApplicationCommandOptionType.Number;
+  readonly min_value?: number;
+  readonly max_value?: number;
+}
+export interface BooleanOption extends BaseOption {
+  readonly type: ApplicationCommandOptionType.Boolean;
+}
+export interface AttachmentOption extends BaseOption {
+  readonly type: ApplicationCommandOptionType.Attachment;
+}
+export type ValueOption = StringOption | IntegerOption | NumberOption | BooleanOption | AttachmentOption;
+
+export interface SubcommandDef {
+  readonly type: ApplicationCommandOptionType.Subcommand;
+  readonly name: string;
+  readonly description: string;
+  readonly options?: readonly ValueOption[];
+}
+
+export interface CommandDef {
+  readonly name: string;
+  readonly description: string;
+  readonly options: readonly SubcommandDef[];
+  readonly default_member_permissions?: string | null;
+  readonly contexts: readonly InteractionContextType[];
+  readonly integration_types: readonly ApplicationIntegrationType[];
+}
+
+/** What the bot needs to know of an attachment; discord.js's `Attachment` has these fields. */
+export interface AttachmentInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly url: string;
+  readonly contentType: string | null;
+  readonly size: number;
+}
+
+type ValueOf<O extends ValueOption> = O extends StringOption
+  ? O["choices"] extends readonly { value: infer V }[]
+    ? V
+    : string
+  : O extends IntegerOption | NumberOption
+    ? number
+    : O extends BooleanOption
+      ? boolean
+      : AttachmentInfo;
+
+/** The typed arguments of a subcommand, derived from its data. */
+export type ArgumentsOf<S extends SubcommandDef> = S["options"] extends readonly ValueOption[]
+  ? {
+      [O in S["options"][number] as O["name"]]: O["required"] extends true
+        ? ValueOf<O>
+        : ValueOf<O> | undefined;
+    }
+  : Record<string, never>;
+
+/** Guild-only, installed to guilds: the shape every command of this bot shares. */
+export function guildCommand<const C extends Omit<CommandDef, "contexts" | "integration_types">>(
+  command: C,
+): C & Pick<CommandDef, "contexts" | "integration_types"> {
+  return {
+    ...command,
+    contexts: [InteractionContextType.Guild],
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+  };
+}
+
+export function subcommand<const S extends Omit<SubcommandDef, "type">>(
+  sub: S,
+): S & { type: ApplicationCommandOptionType.Subcommand } {
+  return { ...sub, type: ApplicationCommandOptionType.Subcommand };
+}
+
+export function findSubcommand(command: CommandDef, name: string): SubcommandDef | undefined {
+  return command.options.find((o) => o.name === name);
+}
+
+/** The JSON Discord receives at registration. */
+export function toRegistrationBody(command: CommandDef): RESTPostAPIChatInputApplicationCommandsJSONBody {
+  return structuredClone(command) as unknown as RESTPostAPIChatInputApplicationCommandsJSONBody;
+}

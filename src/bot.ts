@@ -1,0 +1,124 @@
+import { hostname } from "node:os";
+import { Client, Events, GatewayIntentBits, REST } from "discord.js";
+import type { Dispatcher } from "undici";
+import type { Config } from "./config.js";
+import type { DatabaseHandle } from "./db/database.js";
+import { createInteractionHandler } from "./discord/interactions.js";
+import { registerCommands } from "./discord/register.js";
+import { Replies } from "./discord/replies.js";
+import { createDownloadAgent } from "./jobs/download.js";
+import { Poller } from "./jobs/poller.js";
+import type { JobServices, VideoApi } from "./jobs/service.js";
+import { ensureGuild } from "./ledger/ledger.js";
+import type { Logger } from "./log.js";
+
+/**
+ * The composition root of one process: it wires the database, the API client, Discord and the poller,
+ * and hands each part what it needs. Tests build it with their own parts (fake Discord, simulator).
+ */
+
+export interface BotParts {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  kling: VideoApi;
+  now?: () => Date;
+  /** Observes the time from interaction to deferral (ms). */
+  onDeferred?: (ms: number) => void;
+}
+
+export interface Bot {
+  client: Client | undefined;
+  poller: Poller | undefined;
+  services: JobServices;
+  stop(): Promise<void>;
+}
+
+function makeRest(config: Config): REST {
+  const rest = new REST(config.discordApiUrl ? { api: config.discordApiUrl } : {});
+  if (config.discordToken) rest.setToken(config.discordToken);
+  return rest;
+}
+
+export async function startBot(parts: BotParts): Promise<Bot> {
+  const { config, logger, database } = parts;
+  const now = parts.now ?? (() => new Date());
+  const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const gateway = config.role !== "worker";
+  const polling = config.role !== "gateway";
+
+  const client = gateway
+    ? new Client({
+        intents: [GatewayIntentBits.Guilds],
+        rest: config.discordApiUrl ? { api: config.discordApiUrl } : {},
+        // Nothing the bot sends pings anyone unless a message names its requester explicitly.
+        allowedMentions: { parse: [] },
+        ...(config.shard ? { shards: config.shard.id, shardCount: config.shard.count } : {}),
+      })
+    : undefined;
+  const rest = client?.rest ?? makeRest(config);
+  const download: Dispatcher = createDownloadAgent(60_000);
+  const services: JobServices = {
+    db: database.db,
+    kling: parts.kling,
+    replies: new Replies({ rest, logger, now }),
+    download,
+    logger,
+    now,
+    owner,
+    settings: {
+      pollIntervalMs: config.poll.intervalMs,
+      progressIntervalMs: config.poll.progressIntervalMs,
+      jobTimeoutMs: config.poll.jobTimeoutMs,
+      maxVideoBytes: config.poll.maxVideoBytes,
+      defaultGuildCredits: config.defaultGuildCredits,
+      leaseMs: 120_000,
+      maxSubmitAttempts: 3,
+    },
+  };
+
+  const poller = polling
+    ? new Poller(services, {
+        concurrency: config.poll.concurrency,
+        idleMs: Math.min(1_000, config.poll.intervalMs),
+      })
+    : undefined;
+
+  if (client) {
+    const handle = createInteractionHandler({
+      services,
+      logger,
+      onJobAccepted: () => poller?.poke(),
+      ...(parts.onDeferred ? { onDeferred: parts.onDeferred } : {}),
+    });
+    client.on(Events.InteractionCreate, (interaction) => void handle(interaction));
+    client.on(Events.GuildCreate, (guild) => {
+      ensureGuild(database.db, guild.id, config.defaultGuildCredits).catch((err) =>
+        logger.error({ err, guildId: guild.id }, "could not record a new guild"),
+      );
+    });
+    client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    await client.login(config.discordToken);
+    await ready;
+    logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, "connected to Discord");
+    if (config.registerCommands && client.application) {
+      await registerCommands(client.rest, client.application.id, config.devGuildId, logger).catch((err) =>
+        logger.error({ err }, "could not register commands"),
+      );
+    }
+  }
+  poller?.start();
+  logger.info({ role: config.role, driver: database.driver }, "bot started");
+
+  return {
+    client,
+    poller,
+    services,
+    async stop() {
+      await poller?.stop();
+      await client?.destroy();
+      await download.close();
+    },
+  };
+}

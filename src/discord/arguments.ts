@@ -1,0 +1,41 @@
+import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
+import type { ArgumentsOf, AttachmentInfo, SubcommandDef } from "../../commands/define.js";
+
+/** Read a subcommand's options, typed from its command data. Absent options are `undefined`. */
+export function readArguments<S extends SubcommandDef>(
+  interaction: ChatInputCommandInteraction,
+  sub: S,
+): ArgumentsOf<S> {
+  const out: Record<string, unknown> = {};
+  for (const option of sub.options ?? []) {
+    const o = interaction.options;
+    switch (option.type) {
+      case ApplicationCommandOptionType.String:
+        out[option.name] = o.getString(option.name) ?? undefined;
+        break;
+      case ApplicationCommandOptionType.Integer:
+        out[option.name] = o.getInteger(option.name) ?? undefined;
+        break;
+      case ApplicationCommandOptionType.Number:
+        out[option.name] = o.getNumber(option.name) ?? undefined;
+        break;
+      case ApplicationCommandOptionType.Boolean:
+        out[option.name] = o.getBoolean(option.name) ?? undefined;
+        break;
+      case ApplicationCommandOptionType.Attachment: {
+        const a = o.getAttachment(option.name);
+        out[option.name] = a
+          ? ({
+              id: a.id,
+              name: a.name,
+              url: a.url,
+              contentType: a.contentType,
+              size: a.size,
+            } satisfies AttachmentInfo)
+          : undefined;
+        break;
+      }
+    }
+  }
+  return out as ArgumentsOf<S>;
+}

@@ -1,0 +1,319 @@
+import { randomUUID } from "node:crypto";
+import {
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  DiscordAPIError,
+  type Interaction,
+  type InteractionEditReplyOptions,
+  MessageFlags,
+  PermissionFlagsBits,
+  type PermissionsBitField,
+} from "discord.js";
+import { findSubcommand } from "../../commands/define.js";
+import {
+  VideoCommand,
+  VideoEdit,
+  VideoImage,
+  VideoReference,
+  VideoStatus,
+  VideoText,
+} from "../../commands/video.js";
+import {
+  findGuildJob,
+  type JobRow,
+  jobsInFlight,
+  recentJobsOfUser,
+  storedRequest,
+} from "../jobs/repository.js";
+import {
+  acceptVideoRequest,
+  DEFAULT_ATTACHMENT_LIMIT,
+  type JobServices,
+  submitJob,
+} from "../jobs/service.js";
+import { getBalance, getUsage } from "../ledger/ledger.js";
+import type { Logger } from "../log.js";
+import type { Validation } from "../video/validate.js";
+import { validateEdit, validateImage, validateReference, validateText } from "../video/validate.js";
+import { readArguments } from "./arguments.js";
+import * as render from "./render.js";
+import { allowedMentions } from "./replies.js";
+
+/** The interaction token's lifetime (Discord: 15 minutes). */
+const TOKEN_LIFETIME_MS = 15 * 60_000;
+/** Discord: "Interaction has already been acknowledged" — a redelivered interaction. */
+const ALREADY_ACKNOWLEDGED = 40060;
+
+export interface InteractionDeps {
+  services: JobServices;
+  logger: Logger;
+  /** Called after a job is stored, so the poller can look at it sooner. */
+  onJobAccepted?: () => void;
+  /** Observes the time from receiving an interaction to its deferral (ms), for metrics. */
+  onDeferred?: (ms: number) => void;
+}
+
+function toDiscord(message: render.ReplyMessage): InteractionEditReplyOptions {
+  return {
+    content: message.content || null,
+    embeds: message.embeds,
+    allowedMentions: {
+      parse: [],
+      users: message.pingUserId ? [message.pingUserId] : [],
+    },
+    files: message.files?.map((f) => ({ attachment: f.data, name: f.name })) ?? [],
+  } as InteractionEditReplyOptions;
+}
+
+async function replyEphemeral(interaction: ChatInputCommandInteraction, message: render.ReplyMessage) {
+  const payload = { ...toDiscord(message), flags: MessageFlags.Ephemeral } as const;
+  if (interaction.deferred || interaction.replied) await interaction.editReply(toDiscord(message));
+  else await interaction.reply({ ...payload, content: payload.content ?? undefined });
+}
+
+/** What the bot needs to post in a channel once the interaction token has expired. */
+function missingPostPermissions(perms: Readonly<PermissionsBitField> | null, inThread: boolean): string[] {
+  if (!perms) return [];
+  const needed: [bigint, string][] = [
+    [PermissionFlagsBits.ViewChannel, "View Channel"],
+    [
+      inThread ? PermissionFlagsBits.SendMessagesInThreads : PermissionFlagsBits.SendMessages,
+      inThread ? "Send Messages in Threads" : "Send Messages",
+    ],
+    [PermissionFlagsBits.AttachFiles, "Attach Files"],
+    [PermissionFlagsBits.EmbedLinks, "Embed Links"],
+  ];
+  return needed.filter(([flag]) => !perms.has(flag)).map(([, name]) => name);
+}
+
+export function createInteractionHandler(deps: InteractionDeps): (interaction: Interaction) => Promise<void> {
+  const log = deps.logger;
+  return async (interaction) => {
+    try {
+      if (interaction.isAutocomplete()) return await autocomplete(deps, interaction);
+      if (!interaction.isChatInputCommand()) return;
+      if (!interaction.inGuild()) {
+        await interaction.reply({
+          ...toDiscord(render.guildOnly()),
+          content: render.guildOnly().content,
+          flags: MessageFlags.Ephemeral,
+        });
+        return;
+      }
+      if (interaction.commandName === "video") return await video(deps, interaction);
+      if (interaction.commandName === "budget") return await budget(deps, interaction);
+    } catch (err) {
+      const ref = randomUUID().slice(0, 8);
+      log.error({ err, ref, interactionId: interaction.id }, "interaction failed");
+      if (interaction.isChatInputCommand()) {
+        await replyEphemeral(interaction, render.errorReference(ref)).catch(() => undefined);
+      }
+    }
+  };
+}
+
+async function video(deps: InteractionDeps, interaction: ChatInputCommandInteraction<"cached" | "raw">) {
+  const sub = interaction.options.getSubcommand();
+  const def = findSubcommand(VideoCommand, sub);
+  if (!def) return;
+  let validation: Validation;
+  switch (sub) {
+    case "text":
+      validation = validateText(readArguments(interaction, VideoText));
+      break;
+    case "image":
+      validation = validateImage(readArguments(interaction, VideoImage));
+      break;
+    case "reference":
+      validation = validateReference(readArguments(interaction, VideoReference));
+      break;
+    case "edit":
+      validation = validateEdit(readArguments(interaction, VideoEdit));
+      break;
+    case "status":
+      return status(deps, interaction, readArguments(interaction, VideoStatus).job);
+    case "history":
+      return history(deps, interaction);
+    default:
+      return;
+  }
+  if (!validation.ok) {
+    await replyEphemeral(interaction, render.invalidInput(validation.problems));
+    return;
+  }
+  await createVideo(deps, interaction, validation.value);
+}
+
+async function createVideo(
+  deps: InteractionDeps,
+  interaction: ChatInputCommandInteraction<"cached" | "raw">,
+  request: Extract<Validation, { ok: true }>["value"],
+) {
+  const s = deps.services;
+  // Discord allows 3 s for the first answer: defer before any I/O.
+  try {
+    await interaction.deferReply();
+    deps.onDeferred?.(Date.now() - interaction.createdTimestamp);
+  } catch (err) {
+    if (!(err instanceof DiscordAPIError && err.code === ALREADY_ACKNOWLEDGED)) {
+      // Unknown interaction (10062) and the like: the member saw "did not respond"; nothing was held.
+      deps.logger.warn({ err, interactionId: interaction.id }, "could not defer; nothing was reserved");
+      return;
+    }
+  }
+  const inThread = interaction.channel?.isThread() ?? false;
+  const missing = missingPostPermissions(interaction.appPermissions, inThread);
+  const warnings = missing.length
+    ? [
+        `I lack ${missing.join(", ")} in this channel: if this video takes longer than 15 minutes I may not be able to post it here.`,
+      ]
+    : [];
+  const result = await acceptVideoRequest(s, {
+    interactionId: interaction.id,
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    userId: interaction.user.id,
+    applicationId: interaction.applicationId,
+    interactionToken: interaction.token,
+    tokenExpiresAt: new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS),
+    request,
+    delivery: { attachmentSizeLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT, warnings },
+  });
+  switch (result.kind) {
+    case "duplicate":
+      deps.logger.info({ jobId: result.job.id }, "interaction delivered again; the job already exists");
+      return;
+    case "insufficient":
+      await interaction.editReply(toDiscord(render.insufficientBudget(result.cost, result.balance)));
+      return;
+    case "accepted": {
+      deps.onJobAccepted?.();
+      await submitJob(s, result.job);
+      return;
+    }
+  }
+}
+
+const STATE_LABEL: Record<string, string> = {
+  pending: "Waiting to be sent",
+  submitting: "Being sent",
+  running: "Generating",
+  delivering: "Being delivered",
+  completed: "Done",
+  failed: "Failed",
+};
+
+function jobLine(job: JobRow, guildId: string): string {
+  const req = storedRequest(job);
+  const cost = job.chargedCost ?? job.estimatedCost;
+  const costText = job.state === "failed" ? "refunded" : render.credits(cost);
+  const link = job.replyMessageId
+    ? ` · [reply](https://discord.com/channels/${guildId}/${job.replyChannelId ?? job.channelId}/${job.replyMessageId})`
+    : "";
+  const prompt = render.escapeUserText(req.display.prompt, 60);
+  return `**#${job.id}** · ${STATE_LABEL[job.state] ?? job.state} · ${costText}${link}\n${prompt}`;
+}
+
+async function status(
+  deps: InteractionDeps,
+  interaction: ChatInputCommandInteraction<"cached" | "raw">,
+  id: number,
+) {
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const job = await findGuildJob(deps.services.db, interaction.guildId, id);
+  if (!job) {
+    await interaction.editReply({
+      content: `There is no video #${id} in this server.`,
+      allowedMentions: allowedMentions(),
+    });
+    return;
+  }
+  const lines = [
+    jobLine(job, interaction.guildId),
+    `Requested by <@${job.userId}> <t:${Math.floor(job.createdAt.getTime() / 1000)}:R>`,
+  ];
+  if (job.errorMessage) lines.push(`Reason: ${render.escapeUserText(job.errorMessage, 500)}`);
+  await interaction.editReply({
+    content: null,
+    embeds: [
+      {
+        title: `Video #${job.id}`,
+        description: render.truncate(lines.join("\n"), 4000),
+        color: render.COLOR.info,
+      },
+    ],
+    allowedMentions: allowedMentions(),
+  });
+}
+
+async function history(deps: InteractionDeps, interaction: ChatInputCommandInteraction<"cached" | "raw">) {
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const rows = await recentJobsOfUser(deps.services.db, interaction.guildId, interaction.user.id, 10);
+  const description = rows.length
+    ? rows.map((j) => jobLine(j, interaction.guildId)).join("\n\n")
+    : "You have not made any videos in this server yet. Try `/video text`.";
+  await interaction.editReply({
+    embeds: [
+      {
+        title: "Your recent videos",
+        description: render.truncate(description, 4000),
+        color: render.COLOR.info,
+      },
+    ],
+    allowedMentions: allowedMentions(),
+  });
+}
+
+async function budget(deps: InteractionDeps, interaction: ChatInputCommandInteraction<"cached" | "raw">) {
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const db = deps.services.db;
+  const guildId = interaction.guildId;
+  const now = deps.services.now();
+  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const [balance, mine, mineMonth, inFlight] = await Promise.all([
+    getBalance(db, guildId),
+    getUsage(db, { guildId, userId: interaction.user.id }),
+    getUsage(db, { guildId, userId: interaction.user.id, since: monthStart }),
+    jobsInFlight(db, guildId),
+  ]);
+  const held = inFlight.reduce((sum, j) => sum + j.estimatedCost, 0);
+  const flight = inFlight.length
+    ? inFlight.map((j) => `#${j.id} · ${STATE_LABEL[j.state] ?? j.state} · <@${j.userId}>`).join("\n")
+    : "none";
+  await interaction.editReply({
+    embeds: [
+      {
+        title: "Server video credits",
+        color: render.COLOR.info,
+        fields: [
+          { name: "Balance", value: render.credits(balance), inline: true },
+          { name: "Held for jobs in flight", value: render.credits(held), inline: true },
+          { name: "Your spending this month", value: render.credits(mineMonth.charged), inline: true },
+          {
+            name: "Your spending in all",
+            value: `${render.credits(mine.charged)} (${mine.jobs} videos)`,
+            inline: true,
+          },
+          { name: `Jobs in flight (${inFlight.length})`, value: render.truncate(flight, 1024) },
+        ],
+      },
+    ],
+    allowedMentions: allowedMentions(),
+  });
+}
+
+async function autocomplete(deps: InteractionDeps, interaction: AutocompleteInteraction) {
+  if (!interaction.inGuild()) return interaction.respond([]);
+  const typed = String(interaction.options.getFocused() ?? "").trim();
+  const rows = await recentJobsOfUser(deps.services.db, interaction.guildId, interaction.user.id, 25);
+  const choices = rows
+    .filter((j) => !typed || String(j.id).startsWith(typed.replace(/^#/, "")))
+    .map((j) => ({
+      name: render.truncate(
+        `#${j.id} · ${STATE_LABEL[j.state] ?? j.state} · ${storedRequest(j).display.prompt}`,
+        100,
+      ),
+      value: j.id,
+    }));
+  await interaction.respond(choices.slice(0, 25));
+}

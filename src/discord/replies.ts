@@ -1,0 +1,128 @@
+import { DiscordAPIError, type RawFile, type REST, Routes } from "discord.js";
+import type { Logger } from "../log.js";
+import type { ReplyMessage } from "./render.js";
+
+/**
+ * Sends the replies of a job. Discord's interaction token lives 15 minutes; after that the bot edits its
+ * reply through the channel message endpoint, and if that fails too, posts a new message that pings
+ * only the requester. Works from any process with a REST client: no gateway needed.
+ */
+
+export interface ReplyTarget {
+  jobId: number;
+  applicationId: string;
+  interactionToken: string | null;
+  tokenExpiresAt: Date;
+  channelId: string;
+  messageId: string | null;
+  userId: string;
+}
+
+export type ReplyRoute = "interaction" | "channel-edit" | "channel-post";
+
+export interface SentReply {
+  route: ReplyRoute;
+  messageId: string | undefined;
+}
+
+/** Discord's answers that mean the interaction token can no longer be used. Never retried. */
+const DEAD_TOKEN_CODES = new Set<number | string>([50027, 10015, 10062]);
+/** The channel edit can fail for lack of access, or because the message is gone. */
+const CHANNEL_EDIT_GIVE_UP = new Set<number | string>([10003, 10008, 50001, 50013, 50083]);
+
+/** Stop using a token this long before Discord's 15 minutes are over, so an edit is not cut off. */
+export const TOKEN_SAFETY_MARGIN_MS = 30_000;
+
+export function isDeadToken(err: unknown): boolean {
+  return err instanceof DiscordAPIError && (DEAD_TOKEN_CODES.has(err.code) || err.status === 401);
+}
+
+export function allowedMentions(pingUserId?: string) {
+  return { parse: [] as string[], users: pingUserId ? [pingUserId] : [] };
+}
+
+function body(message: ReplyMessage) {
+  return {
+    content: message.content,
+    embeds: message.embeds,
+    allowed_mentions: allowedMentions(message.pingUserId),
+    // Replace whatever was attached before with exactly these files.
+    attachments: (message.files ?? []).map((f, i) => ({ id: i, filename: f.name })),
+  };
+}
+
+function files(message: ReplyMessage): RawFile[] | undefined {
+  if (!message.files?.length) return undefined;
+  return message.files.map((f) => ({
+    name: f.name,
+    data: f.data,
+    contentType: f.contentType ?? "video/mp4",
+  }));
+}
+
+export interface RepliesOptions {
+  rest: REST;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export class Replies {
+  private readonly rest: REST;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+
+  constructor(options: RepliesOptions) {
+    this.rest = options.rest;
+    this.log = options.logger;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  tokenUsable(target: ReplyTarget): boolean {
+    return (
+      target.interactionToken !== null &&
+      this.now().getTime() < target.tokenExpiresAt.getTime() - TOKEN_SAFETY_MARGIN_MS
+    );
+  }
+
+  /**
+   * Edit the job's reply by the best route still open. `fallbackMessage` is what to post when only a new
+   * channel message is left (it should name the requester).
+   */
+  async edit(target: ReplyTarget, message: ReplyMessage, fallbackMessage?: ReplyMessage): Promise<SentReply> {
+    if (this.tokenUsable(target)) {
+      try {
+        const res = (await this.rest.patch(
+          Routes.webhookMessage(target.applicationId, target.interactionToken!, "@original"),
+          { body: body(message), files: files(message), auth: false },
+        )) as { id?: string };
+        return { route: "interaction", messageId: res.id ?? target.messageId ?? undefined };
+      } catch (err) {
+        if (!isDeadToken(err)) throw err;
+        this.log.info({ jobId: target.jobId }, "interaction token no longer valid; using the channel");
+      }
+    }
+    if (target.messageId) {
+      try {
+        await this.rest.patch(Routes.channelMessage(target.channelId, target.messageId), {
+          body: body(message),
+          files: files(message),
+        });
+        return { route: "channel-edit", messageId: target.messageId };
+      } catch (err) {
+        if (!(err instanceof DiscordAPIError) || !CHANNEL_EDIT_GIVE_UP.has(err.code)) throw err;
+        this.log.warn({ jobId: target.jobId, code: err.code }, "could not edit the reply in its channel");
+      }
+    }
+    if (!fallbackMessage) return { route: "channel-post", messageId: undefined };
+    return this.post(target, fallbackMessage);
+  }
+
+  /** A new channel message. The nonce makes a retried post (REST retries 5xx) land once. */
+  async post(target: ReplyTarget, message: ReplyMessage): Promise<SentReply> {
+    const res = (await this.rest.post(Routes.channelMessages(target.channelId), {
+      body: { ...body(message), nonce: `kling-job-${target.jobId}`, enforce_nonce: true },
+      files: files(message),
+    })) as { id?: string };
+    return { route: "channel-post", messageId: res.id };
+  }
+}

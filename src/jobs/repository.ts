@@ -1,0 +1,185 @@
+import { and, desc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type { Database } from "../db/database.js";
+import { jobs } from "../db/schema.js";
+import type { GenerateRequest } from "../kling/types.js";
+import { ACTIVE_STATES, type JobState, statesLeadingTo } from "./states.js";
+
+/** Queries on jobs. Every query on guild-owned rows that comes from a member filters by guild id. */
+
+export type JobRow = typeof jobs.$inferSelect;
+
+/** What is stored in `jobs.request`. */
+export interface StoredRequest {
+  generate: GenerateRequest;
+  display: {
+    subcommand: "text" | "image" | "reference" | "edit";
+    model: string;
+    prompt: string;
+    duration: number | undefined;
+    aspectRatio: string | undefined;
+    sound: boolean | undefined;
+  };
+  delivery: {
+    /** Largest attachment the interaction may upload (includes the requester's Nitro). */
+    attachmentSizeLimit: number;
+    /** Shown with "queued": e.g. channel permissions the bot lacks to post after 15 minutes. */
+    warnings?: string[];
+  };
+}
+
+export function storedRequest(job: JobRow): StoredRequest {
+  return job.request as StoredRequest;
+}
+
+export interface Progress {
+  text: string;
+}
+
+/**
+ * Compare-and-set: move a job to `to` only from a state allowed to lead there (and, when given, only
+ * while `owner` holds its lease). Returns the updated row, or undefined when the job had moved on.
+ */
+export async function transitionJob(
+  db: Database,
+  id: number,
+  to: JobState,
+  patch: Partial<typeof jobs.$inferInsert> = {},
+  options: { from?: readonly JobState[]; owner?: string } = {},
+): Promise<JobRow | undefined> {
+  const from = options.from ?? statesLeadingTo(to);
+  const conditions = [eq(jobs.id, id), inArray(jobs.state, [...from])];
+  if (options.owner) conditions.push(eq(jobs.leaseOwner, options.owner));
+  const [row] = await db
+    .update(jobs)
+    .set({ ...patch, state: to, updatedAt: sql`now()` })
+    .where(and(...conditions))
+    .returning();
+  return row;
+}
+
+/** Update fields of a job this process holds the lease of, without changing its state. */
+export async function updateLeasedJob(
+  db: Database,
+  id: number,
+  owner: string,
+  patch: Partial<typeof jobs.$inferInsert>,
+): Promise<JobRow | undefined> {
+  const [row] = await db
+    .update(jobs)
+    .set({ ...patch, updatedAt: sql`now()` })
+    .where(and(eq(jobs.id, id), eq(jobs.leaseOwner, owner)))
+    .returning();
+  return row;
+}
+
+/**
+ * Claim due jobs for this process. `FOR UPDATE SKIP LOCKED` lets any number of processes poll one
+ * database: a row another process is claiming is skipped, and a lease keeps it ours until it expires.
+ */
+export async function claimDueJobs(
+  db: Database,
+  options: { owner: string; limit: number; leaseMs: number; now: Date },
+): Promise<JobRow[]> {
+  const { owner, limit, leaseMs, now } = options;
+  const leaseUntil = new Date(now.getTime() + leaseMs);
+  return db.transaction(async (tx) => {
+    const due = await tx
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(
+        and(
+          inArray(jobs.state, [...ACTIVE_STATES]),
+          lte(jobs.nextPollAt, now),
+          or(isNull(jobs.leaseExpiresAt), lt(jobs.leaseExpiresAt, now)),
+        ),
+      )
+      .orderBy(jobs.nextPollAt)
+      .limit(limit)
+      .for("update", { skipLocked: true });
+    if (due.length === 0) return [];
+    return tx
+      .update(jobs)
+      .set({ leaseOwner: owner, leaseExpiresAt: leaseUntil })
+      .where(
+        inArray(
+          jobs.id,
+          due.map((d) => d.id),
+        ),
+      )
+      .returning();
+  });
+}
+
+/** Give a job back to the queue: due again at `nextPollAt`, lease dropped. */
+export async function releaseLease(db: Database, id: number, owner: string, nextPollAt: Date): Promise<void> {
+  await db
+    .update(jobs)
+    .set({ leaseOwner: null, leaseExpiresAt: null, nextPollAt, updatedAt: sql`now()` })
+    .where(and(eq(jobs.id, id), eq(jobs.leaseOwner, owner)));
+}
+
+export async function findJobByInteraction(db: Database, interactionId: string): Promise<JobRow | undefined> {
+  const [row] = await db.select().from(jobs).where(eq(jobs.interactionId, interactionId)).limit(1);
+  return row;
+}
+
+export async function findGuildJob(db: Database, guildId: string, id: number): Promise<JobRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.guildId, guildId), eq(jobs.id, id)))
+    .limit(1);
+  return row;
+}
+
+export async function recentJobsOfUser(
+  db: Database,
+  guildId: string,
+  userId: string,
+  limit: number,
+): Promise<JobRow[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.guildId, guildId), eq(jobs.userId, userId)))
+    .orderBy(desc(jobs.createdAt), desc(jobs.id))
+    .limit(limit);
+}
+
+export async function jobsInFlight(db: Database, guildId: string): Promise<JobRow[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.guildId, guildId), inArray(jobs.state, [...ACTIVE_STATES])))
+    .orderBy(jobs.createdAt)
+    .limit(25);
+}
+
+/** Median run time of the latest finished jobs of one task type, for the estimate of time left. */
+export async function typicalRunTimeMs(
+  db: Database,
+  taskType: string,
+  sample = 20,
+): Promise<number | undefined> {
+  const rows = await db
+    .select({ submittedAt: jobs.submittedAt, finishedAt: jobs.finishedAt })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.taskType, taskType),
+        eq(jobs.state, "completed"),
+        isNotNull(jobs.submittedAt),
+        isNotNull(jobs.finishedAt),
+      ),
+    )
+    .orderBy(desc(jobs.finishedAt))
+    .limit(sample);
+  const times = rows
+    .map((r) =>
+      r.finishedAt && r.submittedAt ? r.finishedAt.getTime() - r.submittedAt.getTime() : Number.NaN,
+    )
+    .filter((t) => Number.isFinite(t) && t > 0)
+    .sort((a, b) => a - b);
+  if (times.length === 0) return undefined;
+  return times[Math.floor(times.length / 2)];
+}

@@ -1,0 +1,56 @@
+import { startBot } from "./bot.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { openDatabase } from "./db/database.js";
+import { KlingClient } from "./kling/client.js";
+import { createLogger } from "./log.js";
+
+/** `npm start`: run the bot until SIGTERM or SIGINT. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(undefined, ["bot", "kling"]);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({
+    level: config.logLevel,
+    pretty: config.logPretty,
+    secrets: [config.discordToken, config.klingApiKey],
+  });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const kling = new KlingClient({
+    baseUrl: config.klingApiUrl,
+    apiKey: config.klingApiKey!,
+    timeoutMs: config.kling.timeoutMs,
+    maxRetries: config.kling.maxRetries,
+    ratePerSecond: config.kling.ratePerSecond,
+    logger,
+  });
+  const bot = await startBot({ config, logger, database, kling });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    await bot.stop();
+    await kling.close();
+    await database.close();
+    logger.info("stopped");
+    logger.flush?.();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  console.error("fatal:", err instanceof Error ? err.message : err);
+  process.exit(1);
+});
