@@ -78,7 +78,7 @@ const promptFidelity = {
   max_value: 1,
 } as const;
 
-const url = (name: string, description: string) =>
+const url = <const N extends string>(name: N, description: string) =>
   ({ type: T.String, name, description, min_length: 8, max_length: LIMITS.urlMaxLength }) as const;
 
 const attachment = <const N extends string>(name: N, description: string) =>

@@ -37,8 +37,8 @@ export function isDeadToken(err: unknown): boolean {
   return err instanceof DiscordAPIError && (DEAD_TOKEN_CODES.has(err.code) || err.status === 401);
 }
 
-export function allowedMentions(pingUserId?: string) {
-  return { parse: [] as string[], users: pingUserId ? [pingUserId] : [] };
+export function allowedMentions(pingUserId?: string): { parse: never[]; users: string[] } {
+  return { parse: [], users: pingUserId ? [pingUserId] : [] };
 }
 
 function body(message: ReplyMessage) {

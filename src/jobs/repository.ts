@@ -28,7 +28,7 @@ export interface StoredRequest {
 }
 
 export function storedRequest(job: JobRow): StoredRequest {
-  return job.request as StoredRequest;
+  return job.request as unknown as StoredRequest;
 }
 
 export interface Progress {

@@ -5,7 +5,7 @@ import { jobs } from "../db/schema.js";
 import * as render from "../discord/render.js";
 import type { Replies, ReplyTarget } from "../discord/replies.js";
 import { KlingError } from "../kling/errors.js";
-import { cost } from "../kling/pricing.js";
+import { costOfRequest } from "../kling/pricing.js";
 import type { GenerateRequest, TaskStatus } from "../kling/types.js";
 import { captureCredits, ensureGuild, getBalance, releaseCredits, reserveCredits } from "../ledger/ledger.js";
 import type { Logger } from "../log.js";
@@ -62,7 +62,7 @@ export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 const REQUEST_BODY_LIMIT = 25 * 1024 * 1024 - 64 * 1024;
 
 export function estimateCost(req: GenerateRequest): number {
-  return cost(req.type, req.duration ?? 0, req.sound ?? false);
+  return costOfRequest(req);
 }
 
 export function jobSummary(job: JobRow): render.JobSummary {
@@ -395,7 +395,7 @@ async function showProgress(s: JobServices, job: JobRow, now: Date): Promise<voi
   const previous = (job.progress as { text?: string } | null)?.text;
   if (text === previous) return;
   await sendReply(s, job, message);
-  await updateLeasedJob(s.db, job.id, s.owner, { lastEditAt: now, progress: { text } });
+  await updateLeasedJob(s.db, job.id, s.owner, { lastEditAt: now, progress: { text, at: now.toISOString() } });
 }
 
 /** Download the finished video and put it in the reply (or link it, saying why), then complete the job. */
