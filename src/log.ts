@@ -7,6 +7,10 @@ const TOKEN_IN_URL = /(\/(?:webhooks|interactions)\/\d+\/)[A-Za-z0-9_.-]{20,}/g;
 // Discord bot tokens: three base64url parts separated by dots.
 const BOT_TOKEN = /[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}/g;
 const BEARER = /(Bearer\s+)[^\s"',]+/gi;
+// An interaction token on its own (e.g. in a failed query's parameters) is base64 of "interaction:…".
+const INTERACTION_TOKEN = /aW50ZXJhY3Rpb246[A-Za-z0-9_.-]+/g;
+// drizzle puts a failed query's parameters in its error message; they can hold tokens.
+const QUERY_PARAMS = /(\nparams: ).*/gs;
 
 const REDACTED = "[redacted]";
 
@@ -20,6 +24,7 @@ const SECRET_KEYS = new Set([
   "interactiontoken",
   "interaction_token",
   "password",
+  "params",
 ]);
 
 /** Replace every known secret and every token-shaped substring in a string. */
@@ -29,7 +34,9 @@ export function scrubString(value: string, secrets: readonly string[] = []): str
     if (secret.length >= 8) out = out.split(secret).join(REDACTED);
   }
   return out
+    .replace(QUERY_PARAMS, `$1${REDACTED}`)
     .replace(TOKEN_IN_URL, `$1${REDACTED}`)
+    .replace(INTERACTION_TOKEN, REDACTED)
     .replace(BOT_TOKEN, REDACTED)
     .replace(BEARER, `$1${REDACTED}`);
 }

@@ -14,10 +14,13 @@ export class Poller {
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(
-    private readonly s: JobServices,
-    private readonly options: { concurrency: number; idleMs: number },
-  ) {}
+  private readonly s: JobServices;
+  private readonly options: { concurrency: number; idleMs: number };
+
+  constructor(services: JobServices, options: { concurrency: number; idleMs: number }) {
+    this.s = services;
+    this.options = options;
+  }
 
   start(): void {
     if (this.loop) return;

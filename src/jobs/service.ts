@@ -100,8 +100,10 @@ export type AcceptResult =
   | { kind: "insufficient"; cost: number; balance: number };
 
 class Refused extends Error {
-  constructor(readonly balance: number) {
+  readonly balance: number;
+  constructor(balance: number) {
     super("insufficient credits");
+    this.balance = balance;
   }
 }
 

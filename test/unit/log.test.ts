@@ -38,3 +38,16 @@ describe("logger redaction", () => {
     expect(out).toContain("/webhooks/123456789012345678/[redacted]");
   });
 });
+
+describe("logger redaction of database errors", () => {
+  it("drops a failed query's parameters, which can hold an interaction token", () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination });
+    const err = new Error(`Failed query: insert into "jobs" values ($1, $2)\nparams: 123,${INTERACTION_TOKEN}`);
+    log.error({ err }, "insert failed");
+    log.error(err);
+    const out = lines.join("\n");
+    expect(out).not.toContain(INTERACTION_TOKEN);
+    expect(out).toContain("Failed query");
+  });
+});

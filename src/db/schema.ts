@@ -1,0 +1,158 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { ACTIVE_STATES, JOB_STATES } from "../jobs/states.js";
+
+/**
+ * One schema for both drivers (postgres.js and PGlite). Migrations in `drizzle/` are generated from this file
+ * with `npm run db:generate`; never edit the generated SQL by hand.
+ */
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+// Server time, so that every process (and the injectable clock of the domain) agrees on one source.
+const updatedAt = () =>
+  timestamp("updated_at", { withTimezone: true })
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => sql`now()`);
+
+/** Per-server settings kept as one document; later moderation options go here without a migration. */
+export interface GuildSettings {
+  [key: string]: unknown;
+}
+
+export const guilds = pgTable(
+  "guilds",
+  {
+    /** Discord snowflake. */
+    id: text("id").primaryKey(),
+    balance: bigint("balance", { mode: "number" }).notNull().default(0),
+    settings: jsonb("settings").$type<GuildSettings>().notNull().default({}),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [check("guilds_balance_non_negative", sql`${t.balance} >= 0`)],
+);
+
+export const jobState = pgEnum("job_state", JOB_STATES);
+
+/** What the poller looks at: every state that can still move. */
+const activeStatesSql = sql.raw(ACTIVE_STATES.map((s) => `'${s}'`).join(", "));
+
+/** Last progress text shown to the user, and when, so edits can be rate-limited across restarts. */
+export interface JobProgress {
+  text: string;
+  at: string;
+}
+
+export const jobs = pgTable(
+  "jobs",
+  {
+    /** Shown to users as the job number. */
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** Discord interaction id: the idempotency key of the slash command that created the job. */
+    interactionId: text("interaction_id").notNull().unique(),
+    guildId: text("guild_id")
+      .notNull()
+      .references(() => guilds.id),
+    channelId: text("channel_id").notNull(),
+    userId: text("user_id").notNull(),
+    /** The validated request plus display fields. */
+    request: jsonb("request").$type<Record<string, unknown>>().notNull(),
+    taskType: text("task_type").notNull(),
+    estimatedCost: bigint("estimated_cost", { mode: "number" }).notNull(),
+    chargedCost: bigint("charged_cost", { mode: "number" }),
+    state: jobState("state").notNull().default("pending"),
+    klingTaskId: text("kling_task_id"),
+    attempts: integer("attempts").notNull().default(0),
+    nextPollAt: timestamp("next_poll_at", { withTimezone: true }).notNull().defaultNow(),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),
+    applicationId: text("application_id").notNull(),
+    interactionToken: text("interaction_token"),
+    tokenExpiresAt: timestamp("token_expires_at", { withTimezone: true }).notNull(),
+    replyMessageId: text("reply_message_id"),
+    replyChannelId: text("reply_channel_id"),
+    resultUrl: text("result_url"),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    progress: jsonb("progress").$type<JobProgress>(),
+    lastEditAt: timestamp("last_edit_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    submittedAt: timestamp("submitted_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("jobs_kling_task_id_unique").on(t.klingTaskId).where(sql`${t.klingTaskId} is not null`),
+    // The poller's query: due rows among the states that can still move.
+    index("jobs_due_idx").on(t.nextPollAt).where(sql`${t.state} in (${activeStatesSql})`),
+    index("jobs_guild_user_created_idx").on(t.guildId, t.userId, t.createdAt.desc()),
+    index("jobs_guild_state_idx").on(t.guildId, t.state),
+    // Target of the ledger's (job_id, guild_id) foreign key: a ledger row cannot name another guild's job.
+    unique("jobs_id_guild_id_unique").on(t.id, t.guildId),
+  ],
+);
+
+export const LEDGER_KINDS = ["grant", "hold", "capture", "release", "adjustment"] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+export const ledgerKind = pgEnum("ledger_kind", LEDGER_KINDS);
+
+/**
+ * Append-only. `amount` is the signed change to the guild's balance, so a guild's balance always equals
+ * the sum of its rows: hold < 0, release > 0, capture = the unused part of the hold (≥ 0), adjustment ≤ 0
+ * (the API charged more than was held), grant either sign.
+ */
+export const creditLedger = pgTable(
+  "credit_ledger",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    guildId: text("guild_id")
+      .notNull()
+      .references(() => guilds.id),
+    userId: text("user_id"),
+    jobId: bigint("job_id", { mode: "number" }),
+    kind: ledgerKind("kind").notNull(),
+    amount: bigint("amount", { mode: "number" }).notNull(),
+    actorId: text("actor_id"),
+    reason: text("reason"),
+    flagged: boolean("flagged").notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // Composite, so that the job must belong to the same guild as the movement (structural tenant scoping).
+    foreignKey({
+      name: "credit_ledger_job_guild_fk",
+      columns: [t.jobId, t.guildId],
+      foreignColumns: [jobs.id, jobs.guildId],
+    }),
+    // A job has at most one hold, capture, release and adjustment; grants have no job and are not constrained.
+    uniqueIndex("credit_ledger_job_kind_unique").on(t.jobId, t.kind),
+    index("credit_ledger_guild_created_idx").on(t.guildId, t.createdAt),
+    index("credit_ledger_guild_user_created_idx").on(t.guildId, t.userId, t.createdAt),
+    check("credit_ledger_job_movements_have_job", sql`(${t.kind} = 'grant') = (${t.jobId} is null)`),
+    check(
+      "credit_ledger_amount_sign",
+      sql`case when ${t.kind} in ('hold', 'adjustment') then ${t.amount} <= 0 when ${t.kind} in ('capture', 'release') then ${t.amount} >= 0 else true end`,
+    ),
+  ],
+);
+
+export type Guild = typeof guilds.$inferSelect;
+export type Job = typeof jobs.$inferSelect;
+export type NewJob = typeof jobs.$inferInsert;
+export type LedgerEntry = typeof creditLedger.$inferSelect;
+export type NewLedgerEntry = typeof creditLedger.$inferInsert;
