@@ -397,7 +397,10 @@ async function showProgress(s: JobServices, job: JobRow, now: Date): Promise<voi
   const previous = (job.progress as { text?: string } | null)?.text;
   if (text === previous) return;
   await sendReply(s, job, message);
-  await updateLeasedJob(s.db, job.id, s.owner, { lastEditAt: now, progress: { text, at: now.toISOString() } });
+  await updateLeasedJob(s.db, job.id, s.owner, {
+    lastEditAt: now,
+    progress: { text, at: now.toISOString() },
+  });
 }
 
 /** Download the finished video and put it in the reply (or link it, saying why), then complete the job. */

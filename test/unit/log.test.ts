@@ -43,7 +43,9 @@ describe("logger redaction of database errors", () => {
   it("drops a failed query's parameters, which can hold an interaction token", () => {
     const { lines, destination } = capture();
     const log = createLogger({ destination });
-    const err = new Error(`Failed query: insert into "jobs" values ($1, $2)\nparams: 123,${INTERACTION_TOKEN}`);
+    const err = new Error(
+      `Failed query: insert into "jobs" values ($1, $2)\nparams: 123,${INTERACTION_TOKEN}`,
+    );
     log.error({ err }, "insert failed");
     log.error(err);
     const out = lines.join("\n");

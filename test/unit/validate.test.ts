@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { AttachmentInfo } from "../../commands/define.js";
-import type { VideoEditArgs, VideoImageArgs, VideoReferenceArgs, VideoTextArgs } from "../../commands/video.js";
+import type {
+  VideoEditArgs,
+  VideoImageArgs,
+  VideoReferenceArgs,
+  VideoTextArgs,
+} from "../../commands/video.js";
 import { validateEdit, validateImage, validateReference, validateText } from "../../src/video/validate.js";
 
 const png = (name = "a.png", size = 1000): AttachmentInfo => ({
@@ -148,7 +153,9 @@ describe("/video image", () => {
       /either `image` or `image_url`, not both/,
     );
     expect(
-      problems(validateImage(image({ image: png(), end_image: png(), end_image_url: "https://e.com/x.png" }))),
+      problems(
+        validateImage(image({ image: png(), end_image: png(), end_image_url: "https://e.com/x.png" })),
+      ),
     ).toMatch(/`end_image` or `end_image_url`, not both/);
   });
 
@@ -160,7 +167,9 @@ describe("/video image", () => {
   it("refuses images of the wrong type or size", () => {
     const gif = { ...png("a.gif"), contentType: "image/gif" };
     expect(problems(validateImage(image({ image: gif })))).toMatch(/PNG, JPEG or WebP/);
-    expect(problems(validateImage(image({ image: png("big.png", 11 * 1024 * 1024) })))).toMatch(/limit is 10 MiB/);
+    expect(problems(validateImage(image({ image: png("big.png", 11 * 1024 * 1024) })))).toMatch(
+      /limit is 10 MiB/,
+    );
   });
 });
 
