@@ -8,7 +8,6 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
-COPY bench ./bench
 RUN ./node_modules/.bin/tsc -p tsconfig.build.json
 
 # Production dependencies only.

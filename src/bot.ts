@@ -72,7 +72,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       jobTimeoutMs: config.poll.jobTimeoutMs,
       maxVideoBytes: config.poll.maxVideoBytes,
       defaultGuildCredits: config.defaultGuildCredits,
-      leaseMs: 120_000,
+      leaseMs: config.poll.leaseMs,
       maxSubmitAttempts: 3,
     },
   };

@@ -79,6 +79,7 @@ export const envSchema = z.object({
   PROGRESS_INTERVAL_MS: int(10_000, 0, 600_000),
   JOB_TIMEOUT_MS: int(30 * 60_000, 1_000, 24 * 3_600_000),
   POLL_CONCURRENCY: int(8, 1, 256),
+  JOB_LEASE_MS: int(120_000, 500, 3_600_000),
   MAX_VIDEO_BYTES: int(100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   REGISTER_COMMANDS: optionalString.pipe(z.stringbool().optional()).transform((v) => v ?? true),
   // Scaling: what this process does, and which gateway shard it runs.
@@ -111,6 +112,7 @@ export interface Config {
     jobTimeoutMs: number;
     concurrency: number;
     maxVideoBytes: number;
+    leaseMs: number;
   };
   registerCommands: boolean;
   /** `all`: gateway and poller; `gateway`: answers commands only; `worker`: polls and delivers only. */
@@ -181,6 +183,7 @@ export function loadConfig(
       jobTimeoutMs: e.JOB_TIMEOUT_MS,
       concurrency: e.POLL_CONCURRENCY,
       maxVideoBytes: e.MAX_VIDEO_BYTES,
+      leaseMs: e.JOB_LEASE_MS,
     },
     registerCommands: e.REGISTER_COMMANDS,
     role: e.PROCESS_ROLE,

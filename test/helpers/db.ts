@@ -172,7 +172,7 @@ export async function insertTestJob(
 
 // ---------------------------------------------------------------------------------------------------------
 
-const TS_RESOLVE_HOOK = fileURLToPath(new URL("../db/fixtures/ts-resolve.mjs", import.meta.url));
+const TS_RESOLVE_HOOK = fileURLToPath(new URL("./ts-resolve.mjs", import.meta.url));
 
 /**
  * Arguments to run a TypeScript file of this repo in a child process with the same (pinned) Node as the
