@@ -34,8 +34,17 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
+/**
+ * discord.js's REST sends files with the global FormData through its own bundled undici, which breaks once
+ * a newer undici (ours) is loaded in the same process (discordjs/discord.js#11525). Node's fetch keeps the
+ * body and the transport in one implementation.
+ */
+export function restOptions(config: Config) {
+  return { ...(config.discordApiUrl ? { api: config.discordApiUrl } : {}), makeRequest: fetch as never };
+}
+
 function makeRest(config: Config): REST {
-  const rest = new REST(config.discordApiUrl ? { api: config.discordApiUrl } : {});
+  const rest = new REST(restOptions(config));
   if (config.discordToken) rest.setToken(config.discordToken);
   return rest;
 }
@@ -50,7 +59,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
   const client = gateway
     ? new Client({
         intents: [GatewayIntentBits.Guilds],
-        rest: config.discordApiUrl ? { api: config.discordApiUrl } : {},
+        rest: restOptions(config),
         // Nothing the bot sends pings anyone unless a message names its requester explicitly.
         allowedMentions: { parse: [] },
         ...(config.shard ? { shards: config.shard.id, shardCount: config.shard.count } : {}),

@@ -1,4 +1,5 @@
 import { REST, Routes } from "discord.js";
+import { restOptions } from "./bot.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { registerCommands } from "./discord/register.js";
 import { createLogger } from "./log.js";

@@ -1,0 +1,92 @@
+import { type Bot, startBot } from "../../src/bot.js";
+import { loadConfig } from "../../src/config.js";
+import { KlingClient } from "../../src/kling/client.js";
+import { type KlingSimulator, type KlingSimulatorOptions, startKlingSimulator } from "../../src/kling-sim/server.js";
+import { createLogger, silentLogger } from "../../src/log.js";
+import { type FakeDiscord, startFakeDiscord } from "../fakes/discord/index.js";
+import { openTestDatabase, type TestDatabase, type TestDriver } from "../helpers/db.js";
+
+/**
+ * The whole product on loopback: the real discord.js client against the fake Discord (REST + gateway),
+ * the Kling simulator over HTTP, and a real database (PGlite, or Postgres when TEST_DATABASE_URL is set).
+ */
+export interface Stack {
+  discord: FakeDiscord;
+  sim: KlingSimulator;
+  database: TestDatabase;
+  bot: Bot;
+  kling: KlingClient;
+  env: Record<string, string>;
+  /** Stop the bot (not the fakes), e.g. to start another process on the same database. */
+  stopBot(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const SIM_KEY = "sim-test-key-0123456789";
+export const GUILD_ID = "900000000000000001";
+export const CHANNEL_ID = "900000000000000002";
+
+export interface StackOptions {
+  driver?: TestDriver;
+  sim?: KlingSimulatorOptions;
+  env?: Record<string, string>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const discord = await startFakeDiscord({
+    guilds: [{ id: GUILD_ID, channels: [{ id: CHANNEL_ID, name: "videos" }] }],
+  });
+  const sim = await startKlingSimulator({ apiKey: SIM_KEY, taskDurationMs: 150, ...options.sim });
+  const database = await openTestDatabase(options.driver ?? "pglite");
+  const env: Record<string, string> = {
+    DISCORD_TOKEN: discord.token,
+    DISCORD_API_URL: discord.apiUrl,
+    KLING_API_KEY: SIM_KEY,
+    KLING_API_URL: sim.url,
+    DEFAULT_GUILD_CREDITS: "10000",
+    POLL_INTERVAL_MS: "60",
+    PROGRESS_INTERVAL_MS: "0",
+    KLING_RATE_LIMIT_PER_SEC: "200",
+    KLING_TIMEOUT_MS: "5000",
+    DEV_GUILD_ID: GUILD_ID,
+    LOG_LEVEL: "silent",
+    ...options.env,
+  };
+  const config = loadConfig(env, ["bot", "kling"]);
+  // E2E_LOG=debug shows the bot's log while a test runs.
+  const level = process.env.E2E_LOG;
+  const logger = level ? createLogger({ level, secrets: [discord.token, SIM_KEY] }) : silentLogger();
+  const kling = new KlingClient({
+    baseUrl: config.klingApiUrl,
+    apiKey: config.klingApiKey!,
+    timeoutMs: config.kling.timeoutMs,
+    maxRetries: config.kling.maxRetries,
+    ratePerSecond: config.kling.ratePerSecond,
+    logger,
+    backoffBaseMs: 20,
+    backoffCapMs: 200,
+  });
+  const bot = await startBot({ config, logger, database, kling });
+  let botStopped = false;
+  const stopBot = async () => {
+    if (botStopped) return;
+    botStopped = true;
+    await bot.stop();
+  };
+  return {
+    discord,
+    sim,
+    database,
+    bot,
+    kling,
+    env,
+    stopBot,
+    async close() {
+      await stopBot();
+      await kling.close();
+      await database.close();
+      await sim.close();
+      await discord.close();
+    },
+  };
+}
