@@ -1,7 +1,11 @@
 import { type Bot, startBot } from "../../src/bot.js";
 import { loadConfig } from "../../src/config.js";
 import { KlingClient } from "../../src/kling/client.js";
-import { type KlingSimulator, type KlingSimulatorOptions, startKlingSimulator } from "../../src/kling-sim/server.js";
+import {
+  type KlingSimulator,
+  type KlingSimulatorOptions,
+  startKlingSimulator,
+} from "../../src/kling-sim/server.js";
 import { createLogger, silentLogger } from "../../src/log.js";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord/index.js";
 import { openTestDatabase, type TestDatabase, type TestDriver } from "../helpers/db.js";
