@@ -184,9 +184,13 @@ interface Rss {
 
 async function idleRss(databaseUrl: string | undefined, dataDir: string): Promise<Rss> {
   const arg = JSON.stringify({ databaseUrl, dataDir });
-  const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", process.argv[1]!, "--idle-child", arg], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, "--expose-gc", process.argv[1]!, "--idle-child", arg],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   let out = "";
   child.stdout.on("data", (chunk: Buffer) => {
     out += chunk.toString();

@@ -5,8 +5,8 @@ import { openDatabase } from "../../src/db/database.js";
 import { creditLedger } from "../../src/db/schema.js";
 import { checkInvariants } from "../../src/ledger/ledger.js";
 import { silentLogger } from "../../src/log.js";
+import { FixtureProcess } from "../helpers/child.js";
 import { createPgliteDir, createPostgresDatabase, testDrivers } from "../helpers/db.js";
-import { FixtureProcess } from "./child.js";
 
 const RESERVE_STREAM = resolve(import.meta.dirname, "fixtures/reserve-stream.ts");
 const GUILD = "333333333333333333";

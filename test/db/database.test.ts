@@ -9,6 +9,7 @@ import { DatabaseLockedError, migrationsFolder, openDatabase, queryRows } from "
 import { jobs } from "../../src/db/schema.js";
 import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/ledger.js";
 import { silentLogger } from "../../src/log.js";
+import { FixtureProcess } from "../helpers/child.js";
 import {
   createPgliteDir,
   createPostgresDatabase,
@@ -18,7 +19,6 @@ import {
   type TestDatabase,
   testDrivers,
 } from "../helpers/db.js";
-import { FixtureProcess } from "./child.js";
 
 const HOLD_OPEN = resolve(import.meta.dirname, "fixtures/hold-open.ts");
 const GUILD = "111111111111111111";

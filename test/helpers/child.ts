@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { spawnTs } from "../helpers/db.js";
+import { spawnTs } from "./db.js";
 
 /** A TypeScript fixture run in a child process, with its stdout read line by line. */
 export class FixtureProcess {
@@ -10,8 +10,8 @@ export class FixtureProcess {
   private stderr = "";
   private waiters: (() => void)[] = [];
 
-  constructor(script: string, arg: unknown) {
-    this.proc = spawnTs(script, [JSON.stringify(arg)]);
+  constructor(script: string, arg?: unknown, env: Record<string, string | undefined> = {}) {
+    this.proc = spawnTs(script, arg === undefined ? [] : [JSON.stringify(arg)], env);
     this.exited = new Promise((resolve) => {
       this.proc.once("exit", (code, signal) => {
         resolve({ code, signal });

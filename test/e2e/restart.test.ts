@@ -1,0 +1,185 @@
+import { fileURLToPath } from "node:url";
+import { eq } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { type DatabaseHandle, openDatabase } from "../../src/db/database.js";
+import { creditLedger, jobs } from "../../src/db/schema.js";
+import { type KlingSimulator, startKlingSimulator } from "../../src/kling-sim/server.js";
+import { checkInvariants, getBalance } from "../../src/ledger/ledger.js";
+import { silentLogger } from "../../src/log.js";
+import { type FakeDiscord, startFakeDiscord } from "../fakes/discord/index.js";
+import { FixtureProcess } from "../helpers/child.js";
+import { createPgliteDir, createPostgresDatabase, testDrivers } from "../helpers/db.js";
+import { CHANNEL_ID, GUILD_ID, SIM_KEY } from "./harness.js";
+
+/**
+ * The real entry point (`src/main.ts`) in child processes, killed with SIGKILL in the middle of a job and
+ * started again on the same database: the job is delivered once and charged once.
+ */
+
+const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+const USER = "900000000000000099";
+
+describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    cleanups.length = 0;
+  });
+
+  async function setup(taskMs: number) {
+    const discord = await startFakeDiscord({
+      guilds: [{ id: GUILD_ID, channels: [{ id: CHANNEL_ID, name: "videos" }] }],
+    });
+    cleanups.push(() => discord.close());
+    const sim = await startKlingSimulator({ apiKey: SIM_KEY, taskDurationMs: taskMs });
+    cleanups.push(() => sim.close());
+    let dbEnv: Record<string, string>;
+    let openHere: () => Promise<DatabaseHandle>;
+    if (driver === "postgres") {
+      const fresh = await createPostgresDatabase();
+      cleanups.push(() => fresh.drop());
+      dbEnv = { DATABASE_URL: fresh.url };
+      openHere = () => openDatabase({ databaseUrl: fresh.url, dataDir: "memory://", logger: silentLogger() });
+    } else {
+      const dir = await createPgliteDir();
+      cleanups.push(() => dir.remove());
+      dbEnv = { DATA_DIR: dir.dir };
+      openHere = () => openDatabase({ dataDir: dir.dir, logger: silentLogger() });
+    }
+    const env = {
+      DISCORD_TOKEN: discord.token,
+      DISCORD_API_URL: discord.apiUrl,
+      KLING_API_KEY: SIM_KEY,
+      KLING_API_URL: sim.url,
+      DEFAULT_GUILD_CREDITS: "10000",
+      DEV_GUILD_ID: GUILD_ID,
+      POLL_INTERVAL_MS: "100",
+      JOB_LEASE_MS: "1500",
+      PROGRESS_INTERVAL_MS: "0",
+      LOG_LEVEL: "info",
+      LOG_PRETTY: "false",
+      DATABASE_URL: undefined,
+      DATA_DIR: undefined,
+      ...dbEnv,
+    };
+    const start = () => {
+      const child = new FixtureProcess(MAIN, undefined, env);
+      cleanups.push(() => child.stop());
+      return child;
+    };
+    return { discord, sim, start, openHere };
+  }
+
+  async function waitStarted(child: FixtureProcess) {
+    await child.waitFor(
+      (lines) => lines.some((l) => l.includes('"bot started"')),
+      "the bot to start",
+      40_000,
+    );
+  }
+
+  function sendVideo(discord: FakeDiscord, prompt: string) {
+    return discord.sendInteraction(
+      discord.chatInput({
+        name: "video",
+        subcommand: "text",
+        options: { prompt },
+        userId: USER,
+        guildId: GUILD_ID,
+        channelId: CHANNEL_ID,
+      }),
+    );
+  }
+
+  async function ledger(db: DatabaseHandle, interactionId: string) {
+    const [job] = await db.db.select().from(jobs).where(eq(jobs.interactionId, interactionId));
+    const rows = await db.db.select().from(creditLedger).where(eq(creditLedger.jobId, job!.id));
+    return { job: job!, movements: rows.map((r) => [r.kind, r.amount]).sort() };
+  }
+
+  function generates(sim: KlingSimulator) {
+    return sim.requests.filter((r) => r.path === "/api/generate");
+  }
+
+  it("resumes a running job after SIGKILL and delivers it once, charged once", async () => {
+    const { discord, sim, start, openHere } = await setup(2_500);
+    const first = start();
+    await waitStarted(first);
+    const { id } = await sendVideo(discord, "A lighthouse at night");
+    await discord.waitFor(
+      () => JSON.stringify(discord.interactionState(id)?.original?.embeds ?? "").includes("queued"),
+      20_000,
+    );
+    expect(generates(sim)).toHaveLength(1);
+    first.kill("SIGKILL");
+    await first.exited;
+
+    const second = start();
+    await waitStarted(second);
+    const done = await discord.waitFor(() => {
+      const m = discord.interactionState(id)?.original;
+      return m && m.attachments.length > 0 ? m : undefined;
+    }, 30_000);
+    // Let a would-be second delivery happen before counting.
+    await new Promise((r) => setTimeout(r, 500));
+    const uploads = [done.createdWith, ...done.edits].filter((w) => w.files.length > 0);
+    expect(uploads).toHaveLength(1);
+    expect(generates(sim)).toHaveLength(1);
+
+    second.kill("SIGTERM");
+    expect((await second.exited).code).toBe(0);
+    const db = await openHere();
+    try {
+      const { job, movements } = await ledger(db, id);
+      expect(job.state).toBe("completed");
+      expect(movements).toEqual([
+        ["capture", 0],
+        ["hold", -300],
+      ]);
+      expect(await getBalance(db.db, GUILD_ID)).toBe(10_000 - 300);
+      expect((await checkInvariants(db.db)).ok).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("resolves a job caught mid-submit: failed, credits returned, the reply says so", async () => {
+    const { discord, sim, start, openHere } = await setup(500);
+    // The API takes the task at once but answers late: the bot dies while waiting for the answer.
+    sim.inject({ route: "generate", kind: "delay", ms: 10_000, times: 1 });
+    const first = start();
+    await waitStarted(first);
+    const { id } = await sendVideo(discord, "A job in flight");
+    await new Promise<void>((resolve) => {
+      const check = () => (generates(sim).length > 0 ? resolve() : setTimeout(check, 20));
+      check();
+    });
+    first.kill("SIGKILL");
+    await first.exited;
+
+    const second = start();
+    await waitStarted(second);
+    const failed = await discord.waitFor(() => {
+      const m = discord.interactionState(id)?.original;
+      return m && JSON.stringify(m.embeds).includes("failed") ? m : undefined;
+    }, 30_000);
+    expect(JSON.stringify(failed.embeds)).toMatch(/returned to the server/);
+    second.kill("SIGTERM");
+    await second.exited;
+
+    const db = await openHere();
+    try {
+      const { job, movements } = await ledger(db, id);
+      expect(job.state).toBe("failed");
+      expect(job.errorCode).toBe("INTERRUPTED");
+      expect(movements).toEqual([
+        ["hold", -300],
+        ["release", 300],
+      ]);
+      expect(await getBalance(db.db, GUILD_ID)).toBe(10_000);
+      expect((await checkInvariants(db.db)).ok).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+});
