@@ -6,6 +6,7 @@ import type { DatabaseHandle } from "./db/database.js";
 import { createInteractionHandler } from "./discord/interactions.js";
 import { registerCommands } from "./discord/register.js";
 import { Replies } from "./discord/replies.js";
+import { restOptions } from "./discord/rest.js";
 import { createDownloadAgent } from "./jobs/download.js";
 import { Poller } from "./jobs/poller.js";
 import type { JobServices, VideoApi } from "./jobs/service.js";
@@ -32,15 +33,6 @@ export interface Bot {
   poller: Poller | undefined;
   services: JobServices;
   stop(): Promise<void>;
-}
-
-/**
- * discord.js's REST sends files with the global FormData through its own bundled undici, which breaks once
- * a newer undici (ours) is loaded in the same process (discordjs/discord.js#11525). Node's fetch keeps the
- * body and the transport in one implementation.
- */
-export function restOptions(config: Config) {
-  return { ...(config.discordApiUrl ? { api: config.discordApiUrl } : {}), makeRequest: fetch as never };
 }
 
 function makeRest(config: Config): REST {

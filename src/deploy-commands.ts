@@ -1,7 +1,7 @@
 import { REST, Routes } from "discord.js";
-import { restOptions } from "./bot.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { registerCommands } from "./discord/register.js";
+import { restOptions } from "./discord/rest.js";
 import { createLogger } from "./log.js";
 
 /** `npm run deploy-commands`: register the slash commands without starting the bot. */
@@ -12,9 +12,7 @@ async function main(): Promise<void> {
     pretty: config.logPretty,
     secrets: [config.discordToken],
   });
-  const rest = new REST(config.discordApiUrl ? { api: config.discordApiUrl } : {}).setToken(
-    config.discordToken!,
-  );
+  const rest = new REST(restOptions(config)).setToken(config.discordToken!);
   const app = (await rest.get(Routes.currentApplication())) as { id: string };
   const result = await registerCommands(rest, app.id, config.devGuildId, logger);
   logger.info({ result, scope: config.devGuildId ? `guild ${config.devGuildId}` : "global" }, "done");
