@@ -30,4 +30,5 @@ USER node
 VOLUME ["/app/data"]
 # SIGTERM lets the bot finish the jobs in hand and give their leases back.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/src/main.js"]
+# A small young generation keeps an idle bot's memory low (see bench/README.md).
+CMD ["node", "--max-semi-space-size=4", "dist/src/main.js"]

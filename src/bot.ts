@@ -85,6 +85,8 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       })
     : undefined;
 
+  // Commands being answered right now: a clean stop lets them finish (a submit must not be cut in half).
+  const handlers = new Set<Promise<void>>();
   if (client) {
     const handle = createInteractionHandler({
       services,
@@ -92,7 +94,10 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       onJobAccepted: () => poller?.poke(),
       ...(parts.onDeferred ? { onDeferred: parts.onDeferred } : {}),
     });
-    client.on(Events.InteractionCreate, (interaction) => void handle(interaction));
+    client.on(Events.InteractionCreate, (interaction) => {
+      const work = handle(interaction).finally(() => handlers.delete(work));
+      handlers.add(work);
+    });
     client.on(Events.GuildCreate, (guild) => {
       ensureGuild(database.db, guild.id, config.defaultGuildCredits).catch((err) =>
         logger.error({ err, guildId: guild.id }, "could not record a new guild"),
@@ -117,8 +122,9 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     poller,
     services,
     async stop() {
-      await poller?.stop();
       await client?.destroy();
+      await Promise.allSettled([...handlers]);
+      await poller?.stop();
       await download.close();
     },
   };

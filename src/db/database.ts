@@ -107,6 +107,12 @@ async function migratePostgresLocked(url: string, logger: Logger): Promise<void>
   }
 }
 
+/**
+ * Postgres's default 128 MB of shared buffers is sized for a server; the embedded database of one bot
+ * process needs far less, and each megabyte is resident memory of the bot (measured: 310 → 173 MiB RSS).
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"];
+
 async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const { logger } = options;
   const inMemory = options.dataDir.startsWith(MEMORY_DATA_DIR);
@@ -118,7 +124,9 @@ async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
   }
   let client: PGlite | undefined;
   try {
-    client = inMemory ? new PGlite() : new PGlite(join(dir, PGLITE_SUBDIR));
+    client = inMemory
+      ? new PGlite({ startParams: PGLITE_START_PARAMS })
+      : new PGlite(join(dir, PGLITE_SUBDIR), { startParams: PGLITE_START_PARAMS });
     await client.waitReady;
     const db: Database = drizzlePglite({ client, schema });
     if (options.migrate ?? true) {
