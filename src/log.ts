@@ -13,6 +13,7 @@ const INTERACTION_TOKEN = /aW50ZXJhY3Rpb246[A-Za-z0-9_.-]+/g;
 const QUERY_PARAMS = /(\nparams: ).*/gs;
 
 const REDACTED = "[redacted]";
+const MAX_ARRAY_ITEMS = 50;
 
 /** Keys whose values are always secret, wherever they appear in a log record. */
 const SECRET_KEYS = new Set([
@@ -25,6 +26,8 @@ const SECRET_KEYS = new Set([
   "interaction_token",
   "password",
   "params",
+  // discord.js errors carry the whole request (files included): never useful in a log line.
+  "requestbody",
 ]);
 
 /** Replace every known secret and every token-shaped substring in a string. */
@@ -45,6 +48,8 @@ export function scrubString(value: string, secrets: readonly string[] = []): str
 export function scrub(value: unknown, secrets: readonly string[] = [], depth = 0): unknown {
   if (typeof value === "string") return scrubString(value, secrets);
   if (value === null || typeof value !== "object" || depth > 8) return value;
+  // A video in a failed upload's request must not be walked byte by byte into the log.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
   if (value instanceof Error) {
     const out: Record<string, unknown> = {
       type: value.name,
@@ -55,7 +60,11 @@ export function scrub(value: unknown, secrets: readonly string[] = [], depth = 0
     if (value.cause !== undefined) out.cause = scrub(value.cause, secrets, depth + 1);
     return out;
   }
-  if (Array.isArray(value)) return value.map((v) => scrub(v, secrets, depth + 1));
+  if (Array.isArray(value)) {
+    const items = value.slice(0, MAX_ARRAY_ITEMS).map((v) => scrub(v, secrets, depth + 1));
+    if (value.length > MAX_ARRAY_ITEMS) items.push(`[${value.length - MAX_ARRAY_ITEMS} more]`);
+    return items;
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = scrubEntry(k, v, secrets, depth);
   return out;
@@ -86,7 +95,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     base: { service: "kling-discord-bot" },
     serializers: {},
     formatters: {
-      log: (obj) => scrub(obj, secrets) as Record<string, unknown>,
+      bindings: (bindings) => scrub(bindings, secrets) as Record<string, unknown>,
     },
     hooks: {
       logMethod(args, method) {

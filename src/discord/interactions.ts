@@ -20,6 +20,7 @@ import {
 } from "../../commands/video.js";
 import {
   findGuildJob,
+  heldCredits,
   type JobRow,
   jobsInFlight,
   recentJobsOfUser,
@@ -30,6 +31,7 @@ import {
   DEFAULT_ATTACHMENT_LIMIT,
   type JobServices,
   submitJob,
+  withLease,
 } from "../jobs/service.js";
 import { getBalance, getUsage } from "../ledger/ledger.js";
 import type { Logger } from "../log.js";
@@ -187,8 +189,14 @@ async function createVideo(
       await interaction.editReply(toDiscord(render.insufficientBudget(result.cost, result.balance)));
       return;
     case "accepted": {
+      try {
+        await withLease(s, result.job.id, () => submitJob(s, result.job));
+      } catch (err) {
+        // The job is stored and its credits held: the poller takes it up when the lease runs out. The
+        // member must not be told that nothing was charged and invited to pay again.
+        deps.logger.error({ err, jobId: result.job.id }, "submit failed; the poller will retry it");
+      }
       deps.onJobAccepted?.();
-      await submitJob(s, result.job);
       return;
     }
   }
@@ -270,13 +278,13 @@ async function budget(deps: InteractionDeps, interaction: ChatInputCommandIntera
   const guildId = interaction.guildId;
   const now = deps.services.now();
   const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  const [balance, mine, mineMonth, inFlight] = await Promise.all([
+  const [balance, mine, mineMonth, inFlight, held] = await Promise.all([
     getBalance(db, guildId),
     getUsage(db, { guildId, userId: interaction.user.id }),
     getUsage(db, { guildId, userId: interaction.user.id, since: monthStart }),
     jobsInFlight(db, guildId),
+    heldCredits(db, guildId),
   ]);
-  const held = inFlight.reduce((sum, j) => sum + j.estimatedCost, 0);
   const flight = inFlight.length
     ? inFlight.map((j) => `#${j.id} · ${STATE_LABEL[j.state] ?? j.state} · <@${j.userId}>`).join("\n")
     : "none";

@@ -38,7 +38,10 @@ const LIMIT = { content: 2000, title: 256, description: 4096, fieldValue: 1024, 
 
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, Math.max(0, max - 1)).trimEnd()}…`;
+  let cut = Math.max(0, max - 1);
+  // Never split a surrogate pair (an emoji) in half.
+  if (cut > 0 && /[\uD800-\uDBFF]/.test(text[cut - 1] ?? "")) cut -= 1;
+  return `${text.slice(0, cut).trimEnd()}…`;
 }
 
 /**
@@ -47,7 +50,14 @@ export function truncate(text: string, max: number): string {
  */
 export function escapeUserText(text: string, max: number): string {
   const inert = text.replace(/@/g, "@\u200b").replace(/<(@[!&]?|#)(\d+)>/g, "<$1\u200b$2>");
-  return truncate(escapeMarkdown(inert), max);
+  // Masked links, headings and lists too: a prompt must not become a clickable "[Claim Nitro](…)" link.
+  const escaped = escapeMarkdown(inert, {
+    maskedLink: true,
+    heading: true,
+    bulletedList: true,
+    numberedList: true,
+  });
+  return truncate(escaped, max);
 }
 
 export function formatDuration(ms: number): string {
@@ -103,8 +113,9 @@ function describe(job: JobSummary): EmbedField[] {
 }
 
 function promptDescription(job: JobSummary, extra = ""): string {
-  const room = LIMIT.description - extra.length - 8;
-  return `${escapeUserText(job.display.prompt, Math.min(room, 1500))}${extra ? `\n\n${extra}` : ""}`;
+  const tail = truncate(extra, 2000);
+  const room = LIMIT.description - tail.length - 8;
+  return `${escapeUserText(job.display.prompt, Math.min(room, 1500))}${tail ? `\n\n${tail}` : ""}`;
 }
 
 export function invalidInput(problems: readonly string[]): ReplyMessage {

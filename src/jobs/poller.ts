@@ -1,7 +1,14 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { jobs } from "../db/schema.js";
 import { claimDueJobs, type JobRow, releaseLease } from "./repository.js";
-import { deliverJob, type JobServices, pollJob, resolveInterruptedSubmit, submitJob } from "./service.js";
+import {
+  deliverJob,
+  type JobServices,
+  pollJob,
+  resolveInterruptedSubmit,
+  submitJob,
+  withLease,
+} from "./service.js";
 
 /**
  * One polling loop per process. It claims due jobs with a lease (`FOR UPDATE SKIP LOCKED`), so any
@@ -13,6 +20,7 @@ export class Poller {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightIds = new Set<number>();
 
   private readonly s: JobServices;
   private readonly options: { concurrency: number; idleMs: number };
@@ -57,10 +65,13 @@ export class Poller {
       limit: free,
       leaseMs: this.s.settings.leaseMs,
       now: this.s.now(),
+      exclude: [...this.inFlightIds],
     });
     for (const job of batch) {
-      const work = this.process(job).finally(() => {
+      this.inFlightIds.add(job.id);
+      const work = withLease(this.s, job.id, () => this.process(job)).finally(() => {
         this.inFlight.delete(work);
+        this.inFlightIds.delete(job.id);
         this.wake?.();
       });
       this.inFlight.add(work);

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { jobs } from "../db/schema.js";
 import type { GenerateRequest } from "../kling/types.js";
@@ -78,9 +78,9 @@ export async function updateLeasedJob(
  */
 export async function claimDueJobs(
   db: Database,
-  options: { owner: string; limit: number; leaseMs: number; now: Date },
+  options: { owner: string; limit: number; leaseMs: number; now: Date; exclude?: readonly number[] },
 ): Promise<JobRow[]> {
-  const { owner, limit, leaseMs, now } = options;
+  const { owner, limit, leaseMs, now, exclude = [] } = options;
   const leaseUntil = new Date(now.getTime() + leaseMs);
   return db.transaction(async (tx) => {
     const due = await tx
@@ -91,6 +91,8 @@ export async function claimDueJobs(
           inArray(jobs.state, [...ACTIVE_STATES]),
           lte(jobs.nextPollAt, now),
           or(isNull(jobs.leaseExpiresAt), lt(jobs.leaseExpiresAt, now)),
+          // Never a job this process is still working on, whatever its lease says.
+          exclude.length ? notInArray(jobs.id, [...exclude]) : undefined,
         ),
       )
       .orderBy(jobs.nextPollAt)
@@ -110,11 +112,31 @@ export async function claimDueJobs(
   });
 }
 
-/** Give a job back to the queue: due again at `nextPollAt`, lease dropped. */
-export async function releaseLease(db: Database, id: number, owner: string, nextPollAt: Date): Promise<void> {
+/** Give a job back to the queue: due again at `nextPollAt`, lease dropped (and the attempt counted). */
+export async function releaseLease(
+  db: Database,
+  id: number,
+  owner: string,
+  nextPollAt: Date,
+  attempts?: number,
+): Promise<void> {
   await db
     .update(jobs)
-    .set({ leaseOwner: null, leaseExpiresAt: null, nextPollAt, updatedAt: sql`now()` })
+    .set({
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      nextPollAt,
+      updatedAt: sql`now()`,
+      ...(attempts === undefined ? {} : { attempts }),
+    })
+    .where(and(eq(jobs.id, id), eq(jobs.leaseOwner, owner)));
+}
+
+/** Keep a job this process is working on. */
+export async function renewLease(db: Database, id: number, owner: string, until: Date): Promise<void> {
+  await db
+    .update(jobs)
+    .set({ leaseExpiresAt: until })
     .where(and(eq(jobs.id, id), eq(jobs.leaseOwner, owner)));
 }
 
@@ -153,6 +175,15 @@ export async function jobsInFlight(db: Database, guildId: string): Promise<JobRo
     .where(and(eq(jobs.guildId, guildId), inArray(jobs.state, [...ACTIVE_STATES])))
     .orderBy(jobs.createdAt)
     .limit(25);
+}
+
+/** Credits held for a guild's jobs not yet settled (settled jobs were captured or released). */
+export async function heldCredits(db: Database, guildId: string): Promise<number> {
+  const [row] = await db
+    .select({ held: sql<string | null>`sum(${jobs.estimatedCost})` })
+    .from(jobs)
+    .where(and(eq(jobs.guildId, guildId), inArray(jobs.state, ["pending", "submitting", "running"])));
+  return Number(row?.held ?? 0);
 }
 
 /** Median run time of the latest finished jobs of one task type, for the estimate of time left. */

@@ -3,7 +3,7 @@ import type { Dispatcher } from "undici";
 import type { Database } from "../db/database.js";
 import { jobs } from "../db/schema.js";
 import * as render from "../discord/render.js";
-import type { Replies, ReplyTarget } from "../discord/replies.js";
+import type { Replies, ReplyTarget, SentReply } from "../discord/replies.js";
 import { KlingError } from "../kling/errors.js";
 import { costOfRequest } from "../kling/pricing.js";
 import type { GenerateRequest, TaskStatus } from "../kling/types.js";
@@ -14,6 +14,7 @@ import {
   findJobByInteraction,
   type JobRow,
   releaseLease,
+  renewLease,
   type StoredRequest,
   storedRequest,
   transitionJob,
@@ -58,6 +59,8 @@ export interface JobServices {
 
 /** Discord's default attachment limit when the interaction does not say (10 MiB since 2025). */
 export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+/** Tries to post a finished video before the job is closed without it (its link stays in /video status). */
+const MAX_DELIVERY_ATTEMPTS = 6;
 /** One request to Discord carries at most 25 MiB; leave room for the JSON part. */
 const REQUEST_BODY_LIMIT = 25 * 1024 * 1024 - 64 * 1024;
 
@@ -184,6 +187,24 @@ async function sendReply(
   }
 }
 
+/**
+ * Run one step of a job while keeping its lease alive, so a slow API call or download is not mistaken for
+ * a dead process and taken over by another poller.
+ */
+export async function withLease<T>(s: JobServices, jobId: number, step: () => Promise<T>): Promise<T> {
+  const every = Math.max(100, Math.floor(s.settings.leaseMs / 3));
+  const timer = setInterval(() => {
+    renewLease(s.db, jobId, s.owner, new Date(s.now().getTime() + s.settings.leaseMs)).catch((err) =>
+      s.logger.warn({ err, jobId }, "could not renew a job's lease"),
+    );
+  }, every);
+  try {
+    return await step();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 function backoff(base: number, attempt: number, cap: number): number {
   const raw = Math.min(base * 1.5 ** attempt, cap);
   return Math.round(raw * (0.8 + Math.random() * 0.4));
@@ -209,6 +230,8 @@ export async function submitJob(s: JobServices, pending: JobRow): Promise<JobRow
   } catch (err) {
     return handleSubmitError(s, job, err);
   }
+  // Logged before the database records it, so a task is never untraceable if what follows fails.
+  s.logger.info({ jobId: job.id, taskId: created.taskId, type: job.taskType }, "task created");
   const now = s.now();
   const running = await transitionJob(
     s.db,
@@ -225,8 +248,13 @@ export async function submitJob(s: JobServices, pending: JobRow): Promise<JobRow
     },
     { from: ["submitting"], owner: s.owner },
   );
-  if (!running) return undefined;
-  s.logger.info({ jobId: job.id, taskId: created.taskId, type: job.taskType }, "job submitted");
+  if (!running) {
+    s.logger.error(
+      { jobId: job.id, taskId: created.taskId },
+      "task created for a job that moved on meanwhile",
+    );
+    return undefined;
+  }
   const balance = await getBalance(s.db, job.guildId);
   await sendReply(s, running, render.queued(jobSummary(running), balance, req.delivery.warnings ?? []));
   return running;
@@ -273,13 +301,14 @@ export async function failJob(
   reason: string,
 ): Promise<JobRow | undefined> {
   const failed = await s.db.transaction(async (tx) => {
-    const row = await transitionJob(tx, job.id, "failed", {
-      errorCode: code,
-      errorMessage: reason,
-      finishedAt: s.now(),
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    });
+    // Only from the state the caller saw, and only while this process holds the job.
+    const row = await transitionJob(
+      tx,
+      job.id,
+      "failed",
+      { errorCode: code, errorMessage: reason, finishedAt: s.now(), leaseOwner: null, leaseExpiresAt: null },
+      { from: [job.state], owner: s.owner },
+    );
     if (!row) return undefined;
     await releaseCredits(tx, { guildId: job.guildId, jobId: job.id, reason: code });
     return row;
@@ -347,6 +376,7 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
       job.id,
       s.owner,
       new Date(now.getTime() + backoff(s.settings.pollIntervalMs, job.attempts, 120_000)),
+      job.attempts + 1,
     );
     return;
   }
@@ -355,13 +385,18 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
     return;
   }
   if (status.state === "succeeded") {
-    const charged = status.consumedCredits ?? job.estimatedCost;
+    // A charge the ledger cannot record (missing, fractional, negative) is settled at the estimate.
+    const reported = status.consumedCredits;
+    const charged =
+      reported !== undefined && Number.isSafeInteger(reported) && reported >= 0
+        ? reported
+        : job.estimatedCost;
     const delivering = await s.db.transaction(async (tx) => {
       const row = await transitionJob(
         tx,
         job.id,
         "delivering",
-        { resultUrl: status.videoUrl, chargedCost: charged, finishedAt: now },
+        { resultUrl: status.videoUrl, chargedCost: charged, finishedAt: now, attempts: 0 },
         { from: ["running"], owner: s.owner },
       );
       if (!row) return undefined;
@@ -427,7 +462,7 @@ export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | 
             tookMs,
             link: {
               url,
-              why: `it is larger than the ${Math.floor(discordLimit / 1024 / 1024)} MiB upload limit here`,
+              why: `it is larger than the ${Math.floor(limit / 1024 / 1024)} MiB upload limit here`,
             },
           };
   } catch (err) {
@@ -435,11 +470,73 @@ export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | 
     s.logger.warn({ err, jobId: job.id }, "could not download the video; linking it");
     view = { charged, tookMs, link: { url, why: "I could not download it to attach it" } };
   }
-  const sent = await s.replies.edit(
-    target,
-    render.delivered(summary, view),
-    render.delivered(summary, { ...view, pingUserId: job.userId }),
-  );
+  let sent: SentReply;
+  try {
+    sent = await s.replies.edit(
+      target,
+      render.delivered(summary, view),
+      render.delivered(summary, { ...view, pingUserId: job.userId }),
+    );
+  } catch (err) {
+    if (view.file && isTooLarge(err)) {
+      // Discord refused the file after all: link it instead, at once.
+      view = { charged, tookMs, link: { url, why: "Discord refused the file as too large" } };
+      return finishDelivery(
+        s,
+        job,
+        view,
+        await s.replies.edit(
+          target,
+          render.delivered(summary, view),
+          render.delivered(summary, { ...view, pingUserId: job.userId }),
+        ),
+      );
+    }
+    return retryDelivery(s, job, err);
+  }
+  return finishDelivery(s, job, view, sent);
+}
+
+/** Discord error 40005: the request (the file) is larger than allowed. */
+function isTooLarge(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === 40005 || (err as { status?: unknown })?.status === 413;
+}
+
+/**
+ * A delivery Discord refused: try again later with growing pauses, and after the last attempt stop, so a
+ * reply that cannot be written does not cost invalid requests forever. The credits stay captured: the video
+ * was made and paid for, and its link is in `/video status`.
+ */
+async function retryDelivery(s: JobServices, job: JobRow, err: unknown): Promise<JobRow | undefined> {
+  const attempt = job.attempts + 1;
+  if (attempt >= MAX_DELIVERY_ATTEMPTS) {
+    s.logger.error({ err, jobId: job.id, attempt }, "could not deliver the video; giving up");
+    return transitionJob(
+      s.db,
+      job.id,
+      "completed",
+      {
+        errorCode: "DELIVERY_FAILED",
+        errorMessage: "The video was made, but I could not post it in the channel.",
+        interactionToken: null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+      { from: ["delivering"], owner: s.owner },
+    );
+  }
+  const delay = backoff(5_000, attempt, 300_000);
+  s.logger.warn({ err, jobId: job.id, attempt, delay }, "could not deliver the video; will try again");
+  await releaseLease(s.db, job.id, s.owner, new Date(s.now().getTime() + delay), attempt);
+  return undefined;
+}
+
+async function finishDelivery(
+  s: JobServices,
+  job: JobRow,
+  view: render.DeliveredView,
+  sent: SentReply,
+): Promise<JobRow | undefined> {
   const done = await transitionJob(
     s.db,
     job.id,

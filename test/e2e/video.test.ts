@@ -409,6 +409,30 @@ describe.each(testDrivers())("/video end to end on %s", (driver) => {
     expect((await settled(id)).state).toBe("completed");
   });
 
+  it("links the video when Discord refuses the file as too large", async () => {
+    // A server whose channel upload limit is below the video's size; the token expires first, so the
+    // video goes through the channel endpoint, which answers 413 / 40005.
+    const guildId = "900000000000000881";
+    const channelId = "900000000000000882";
+    await stack.discord.addGuild({ id: guildId, channels: [{ id: channelId }], uploadLimit: 1000 });
+    stack.sim.inject({ route: "status", kind: "delay", ms: 300, times: 1 });
+    const { id, token } = await stack.discord.sendInteraction(
+      stack.discord.chatInput({
+        name: "video",
+        subcommand: "text",
+        options: { prompt: "A refused upload" },
+        userId: USER,
+        guildId,
+        channelId,
+      }),
+    );
+    await reply(id, titled("queued"));
+    stack.discord.expireToken(token);
+    const done = await reply(id, titled("refused the file"));
+    expect(done.attachments).toHaveLength(0);
+    expect((await settled(id)).state).toBe("completed");
+  });
+
   it("submits a redelivered interaction once", async () => {
     const payload = stack.discord.chatInput({
       name: "video",

@@ -53,3 +53,18 @@ describe("logger redaction of database errors", () => {
     expect(out).toContain("Failed query");
   });
 });
+
+describe("logger and large payloads", () => {
+  it("logs a failed upload's buffer as its size, not its bytes", () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination });
+    const err = Object.assign(new Error("Missing Permissions"), {
+      requestBody: { files: [{ name: "video.mp4", data: Buffer.alloc(1024 * 1024) }] },
+      payload: { data: Buffer.alloc(4096) },
+    });
+    log.error({ err }, "delivery failed");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.length).toBeLessThan(5_000);
+    expect(lines[0]).toContain("[4096 bytes]");
+  });
+});

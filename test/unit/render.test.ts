@@ -66,3 +66,35 @@ describe("render", () => {
     expect(text).toContain("280 credits short");
   });
 });
+
+describe("render, hostile prompts", () => {
+  it("does not turn a prompt into a masked link, heading or list", () => {
+    const out = render.escapeUserText("[Claim Nitro](https://evil.example)\n# Big\n- item\n1. first", 500);
+    expect(out).not.toMatch(/(^|[^\\])\[Claim Nitro\]\(/);
+    expect(out).toContain("\\#");
+  });
+
+  it("keeps every embed within Discord's limits, even with a huge result link", () => {
+    const job: render.JobSummary = {
+      id: 1,
+      userId: "123456789012345678",
+      display: { subcommand: "text", model: "pro", prompt: "p".repeat(3000) },
+      estimatedCost: 1,
+    };
+    const message = render.delivered(job, {
+      charged: 1,
+      tookMs: 1,
+      link: { url: `https://cdn.example/${"x".repeat(5000)}`, why: "too big" },
+    });
+    const embed = message.embeds[0]!;
+    expect(embed.description!.length).toBeLessThanOrEqual(4096);
+    const total =
+      (embed.title?.length ?? 0) + embed.description!.length + JSON.stringify(embed.fields).length;
+    expect(total).toBeLessThanOrEqual(6000);
+  });
+
+  it("does not split an emoji when truncating", () => {
+    const out = render.truncate(`${"a".repeat(9)}😀😀`, 11);
+    expect(out).toBe(`${"a".repeat(9)}…`);
+  });
+});
