@@ -275,18 +275,44 @@ const editSchema = z
     } satisfies VideoRequest;
   });
 
-function toValidation(result: z.ZodSafeParseResult<VideoRequest>): Validation {
+/**
+ * zod runs an object's cross-field rules only when every field passed; these run them on the raw options
+ * too, so that a refusal lists every problem at once.
+ */
+function collect(run: (ctx: z.RefinementCtx) => void): string[] {
+  const out: string[] = [];
+  const ctx = { addIssue: (issue: { message?: string }) => issue.message && out.push(issue.message) };
+  run(ctx as unknown as z.RefinementCtx);
+  return out;
+}
+
+function toValidation(
+  result: z.ZodSafeParseResult<VideoRequest>,
+  crossField: () => string[] = () => [],
+): Validation {
   if (result.success) return { ok: true, value: result.data };
-  const problems = [...new Set(result.error.issues.map((i) => i.message))];
+  const problems = [...new Set([...result.error.issues.map((i) => i.message), ...crossField()])];
   return { ok: false, problems };
 }
 
 export function validateText(args: VideoTextArgs, ctx: ValidationContext = {}): Validation {
-  return toValidation(textSchema(ctx.defaultModel ?? DEFAULT_MODEL).safeParse(args));
+  const model = ctx.defaultModel ?? DEFAULT_MODEL;
+  return toValidation(textSchema(model).safeParse(args), () =>
+    collect((c) =>
+      kling3Only(c, args.model ?? model, { sound: args.sound, prompt_fidelity: args.prompt_fidelity }),
+    ),
+  );
 }
 
 export function validateImage(args: VideoImageArgs, ctx: ValidationContext = {}): Validation {
-  return toValidation(imageSchema(ctx.defaultModel ?? DEFAULT_MODEL).safeParse(args));
+  const model = ctx.defaultModel ?? DEFAULT_MODEL;
+  return toValidation(imageSchema(model).safeParse(args), () =>
+    collect((c) => {
+      kling3Only(c, args.model ?? model, { sound: args.sound, prompt_fidelity: args.prompt_fidelity });
+      oneSource(c, args.image, args.image_url, ["image", "image_url"], true);
+      oneSource(c, args.end_image, args.end_image_url, ["end_image", "end_image_url"], false);
+    }),
+  );
 }
 
 export function validateReference(args: VideoReferenceArgs): Validation {
@@ -294,5 +320,7 @@ export function validateReference(args: VideoReferenceArgs): Validation {
 }
 
 export function validateEdit(args: VideoEditArgs): Validation {
-  return toValidation(editSchema.safeParse(args));
+  return toValidation(editSchema.safeParse(args), () =>
+    collect((c) => oneSource(c, args.video, args.video_url, ["video", "video_url"], true)),
+  );
 }

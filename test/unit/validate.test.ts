@@ -213,3 +213,16 @@ describe("/video edit", () => {
     expect(problems(validateEdit(edit({ video: mp4(101 * 1024 * 1024) })))).toMatch(/limit is 100 MiB/);
   });
 });
+
+describe("every problem at once", () => {
+  it("lists field and cross-field problems together", () => {
+    const gif = { ...png("a.gif"), contentType: "image/gif" };
+    const v = validateImage(
+      image({ image: gif, image_url: "https://e.com/a.png", model: "o3-pro", sound: true }),
+    );
+    const text = problems(v);
+    expect(text).toMatch(/PNG, JPEG or WebP/);
+    expect(text).toMatch(/not both/);
+    expect(text).toMatch(/`sound`/);
+  });
+});
