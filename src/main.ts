@@ -39,12 +39,19 @@ async function main(): Promise<void> {
     logger.info({ signal }, "stopping");
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
-    await bot.stop();
-    await kling.close();
-    await database.close();
+    let code = 0;
+    try {
+      await bot.stop();
+    } catch (err) {
+      code = 1;
+      logger.error({ err }, "error while stopping");
+    } finally {
+      await kling.close().catch(() => undefined);
+      await database.close().catch(() => undefined);
+    }
     logger.info("stopped");
     logger.flush?.();
-    process.exit(0);
+    process.exit(code);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
