@@ -10,6 +10,7 @@ import { restOptions } from "./discord/rest.js";
 import { createDownloadAgent } from "./jobs/download.js";
 import { Poller } from "./jobs/poller.js";
 import type { JobServices, VideoApi } from "./jobs/service.js";
+import { KlingClient, type KlingClientOptions } from "./kling/client.js";
 import { ensureGuild } from "./ledger/ledger.js";
 import type { Logger } from "./log.js";
 
@@ -33,6 +34,23 @@ export interface Bot {
   poller: Poller | undefined;
   services: JobServices;
   stop(): Promise<void>;
+}
+
+/** The Kling client of a process, from its configuration (one rate limiter for all its calls). */
+export function createKlingClient(
+  config: Config,
+  logger: Logger,
+  extra: Partial<KlingClientOptions> = {},
+): KlingClient {
+  return new KlingClient({
+    baseUrl: config.klingApiUrl,
+    apiKey: config.klingApiKey ?? "",
+    timeoutMs: config.kling.timeoutMs,
+    maxRetries: config.kling.maxRetries,
+    ratePerSecond: config.kling.ratePerSecond,
+    logger,
+    ...extra,
+  });
 }
 
 function makeRest(config: Config): REST {

@@ -1,7 +1,6 @@
-import { startBot } from "./bot.js";
+import { createKlingClient, startBot } from "./bot.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
-import { KlingClient } from "./kling/client.js";
 import { createLogger } from "./log.js";
 
 /** `npm start`: run the bot until SIGTERM or SIGINT. */
@@ -22,14 +21,7 @@ async function main(): Promise<void> {
     secrets: [config.discordToken, config.klingApiKey],
   });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
-  const kling = new KlingClient({
-    baseUrl: config.klingApiUrl,
-    apiKey: config.klingApiKey!,
-    timeoutMs: config.kling.timeoutMs,
-    maxRetries: config.kling.maxRetries,
-    ratePerSecond: config.kling.ratePerSecond,
-    logger,
-  });
+  const kling = createKlingClient(config, logger);
   const bot = await startBot({ config, logger, database, kling });
 
   let stopping = false;

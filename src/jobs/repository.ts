@@ -1,24 +1,15 @@
 import { and, desc, eq, inArray, isNotNull, isNull, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { jobs } from "../db/schema.js";
-import type { GenerateRequest } from "../kling/types.js";
+import type { VideoRequest } from "../video/validate.js";
 import { ACTIVE_STATES, type JobState, statesLeadingTo } from "./states.js";
 
 /** Queries on jobs. Every query on guild-owned rows that comes from a member filters by guild id. */
 
 export type JobRow = typeof jobs.$inferSelect;
 
-/** What is stored in `jobs.request`. */
-export interface StoredRequest {
-  generate: GenerateRequest;
-  display: {
-    subcommand: "text" | "image" | "reference" | "edit";
-    model: string;
-    prompt: string;
-    duration: number | undefined;
-    aspectRatio: string | undefined;
-    sound: boolean | undefined;
-  };
+/** What is stored in `jobs.request`: the validated request and how to deliver its result. */
+export interface StoredRequest extends VideoRequest {
   delivery: {
     /** Largest attachment the interaction may upload (includes the requester's Nitro). */
     attachmentSizeLimit: number;

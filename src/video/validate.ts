@@ -8,7 +8,7 @@ import type {
 } from "../../commands/video.js";
 import type { GenerateRequest } from "../kling/types.js";
 import { taskTypeFor } from "../kling/types.js";
-import { type AspectRatio, DEFAULT_MODEL, LIMITS, type Model } from "./limits.js";
+import { ASPECT_RATIOS, type AspectRatio, DEFAULT_MODEL, LIMITS, MODELS, type Model } from "./limits.js";
 
 /**
  * One zod schema per subcommand turns Discord's raw options into a typed request for the API.
@@ -133,78 +133,93 @@ const fidelitySchema = z
   .min(0, "`prompt_fidelity` must be 0–1.")
   .max(1, "`prompt_fidelity` must be 0–1.");
 
+/** Options `/video text` and `/video image` share. */
+const generationFields = {
+  prompt: promptSchema,
+  model: z.enum(MODELS).optional(),
+  duration: durationSchema,
+  aspect_ratio: z.enum(ASPECT_RATIOS).optional(),
+  sound: z.boolean().optional(),
+  negative_prompt: negativeSchema,
+  prompt_fidelity: fidelitySchema.optional(),
+};
+
+type GenerationFields = z.output<z.ZodObject<typeof generationFields>>;
+
+/**
+ * The model-dependent part of a text or image request: the task type, and sound and prompt fidelity only
+ * on Kling 3.0 (refused, by name, on O3).
+ */
+function generation(
+  a: GenerationFields,
+  kind: "text-to-video" | "image-to-video",
+  defaultModel: Model,
+  ctx: z.RefinementCtx,
+) {
+  const model = a.model ?? defaultModel;
+  kling3Only(ctx, model, { sound: a.sound, prompt_fidelity: a.prompt_fidelity });
+  const type = taskTypeFor(kind, model);
+  const kling3 = KLING3_MODELS.includes(model);
+  const aspectRatio = a.aspect_ratio ?? "16:9";
+  const sound = kling3 ? (a.sound ?? true) : undefined;
+  return {
+    type,
+    model,
+    aspectRatio,
+    sound,
+    fields: {
+      prompt: a.prompt,
+      duration: a.duration,
+      aspectRatio,
+      sound,
+      negativePrompt: a.negative_prompt,
+      promptFidelity: kling3 ? a.prompt_fidelity : undefined,
+    },
+  };
+}
+
 function textSchema(defaultModel: Model) {
-  return z
-    .object({
-      prompt: promptSchema,
-      model: z.enum(["pro", "std", "o3-pro", "o3-std"]).optional(),
-      duration: durationSchema,
-      aspect_ratio: z.enum(["16:9", "9:16", "1:1"]).optional(),
-      sound: z.boolean().optional(),
-      negative_prompt: negativeSchema,
-      prompt_fidelity: fidelitySchema.optional(),
-    })
-    .transform((a, ctx) => {
-      const model = a.model ?? defaultModel;
-      kling3Only(ctx, model, { sound: a.sound, prompt_fidelity: a.prompt_fidelity });
-      const type = taskTypeFor("text-to-video", model);
-      if (!type) return z.NEVER;
-      const kling3 = KLING3_MODELS.includes(model);
-      const aspectRatio = a.aspect_ratio ?? "16:9";
-      const sound = kling3 ? (a.sound ?? true) : undefined;
-      return {
-        generate: {
-          type,
-          prompt: a.prompt,
-          duration: a.duration,
-          aspectRatio,
-          sound,
-          negativePrompt: a.negative_prompt,
-          promptFidelity: kling3 ? a.prompt_fidelity : undefined,
-        },
-        display: { subcommand: "text", model, prompt: a.prompt, duration: a.duration, aspectRatio, sound },
-      } satisfies VideoRequest;
-    });
+  return z.object(generationFields).transform((a, ctx) => {
+    const g = generation(a, "text-to-video", defaultModel, ctx);
+    if (!g.type) return z.NEVER;
+    return {
+      generate: { type: g.type, ...g.fields },
+      display: {
+        subcommand: "text",
+        model: g.model,
+        prompt: a.prompt,
+        duration: a.duration,
+        aspectRatio: g.aspectRatio,
+        sound: g.sound,
+      },
+    } satisfies VideoRequest;
+  });
 }
 
 function imageSchema(defaultModel: Model) {
   return z
     .object({
-      prompt: promptSchema,
+      ...generationFields,
       image: mediaAttachment("image", "image").optional(),
       image_url: httpsUrl("image_url").optional(),
       end_image: mediaAttachment("end_image", "image").optional(),
       end_image_url: httpsUrl("end_image_url").optional(),
-      model: z.enum(["pro", "std", "o3-pro", "o3-std"]).optional(),
-      duration: durationSchema,
-      aspect_ratio: z.enum(["16:9", "9:16", "1:1"]).optional(),
-      sound: z.boolean().optional(),
-      negative_prompt: negativeSchema,
-      prompt_fidelity: fidelitySchema.optional(),
     })
     .transform((a, ctx) => {
-      const model = a.model ?? defaultModel;
-      kling3Only(ctx, model, { sound: a.sound, prompt_fidelity: a.prompt_fidelity });
+      const g = generation(a, "image-to-video", defaultModel, ctx);
       const image = oneSource(ctx, a.image, a.image_url, ["image", "image_url"], true);
       const endImage = oneSource(ctx, a.end_image, a.end_image_url, ["end_image", "end_image_url"], false);
-      const type = taskTypeFor("image-to-video", model);
-      if (!type || !image) return z.NEVER;
-      const kling3 = KLING3_MODELS.includes(model);
-      const aspectRatio = a.aspect_ratio ?? "16:9";
-      const sound = kling3 ? (a.sound ?? true) : undefined;
+      if (!g.type || !image) return z.NEVER;
       return {
-        generate: {
-          type,
+        generate: { type: g.type, ...g.fields, image, endImage },
+        display: {
+          subcommand: "image",
+          model: g.model,
           prompt: a.prompt,
           duration: a.duration,
-          aspectRatio,
-          image,
-          endImage,
-          sound,
-          negativePrompt: a.negative_prompt,
-          promptFidelity: kling3 ? a.prompt_fidelity : undefined,
+          aspectRatio: g.aspectRatio,
+          sound: g.sound,
         },
-        display: { subcommand: "image", model, prompt: a.prompt, duration: a.duration, aspectRatio, sound },
       } satisfies VideoRequest;
     });
 }
@@ -222,7 +237,7 @@ const referenceSchema = z
     video: mediaAttachment("video", "video").optional(),
     quality: z.enum(["pro", "std"]).optional(),
     duration: durationSchema,
-    aspect_ratio: z.enum(["16:9", "9:16", "1:1"]).optional(),
+    aspect_ratio: z.enum(ASPECT_RATIOS).optional(),
   })
   .transform((a, ctx) => {
     const images = [a.image1, a.image2, a.image3, a.image4, a.image5, a.image6, a.image7]

@@ -1,6 +1,6 @@
-import { type Bot, startBot } from "../../src/bot.js";
+import { type Bot, createKlingClient, startBot } from "../../src/bot.js";
 import { loadConfig } from "../../src/config.js";
-import { KlingClient } from "../../src/kling/client.js";
+import type { KlingClient } from "../../src/kling/client.js";
 import {
   type KlingSimulator,
   type KlingSimulatorOptions,
@@ -60,16 +60,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // E2E_LOG=debug shows the bot's log while a test runs.
   const level = process.env.E2E_LOG;
   const logger = level ? createLogger({ level, secrets: [discord.token, SIM_KEY] }) : silentLogger();
-  const kling = new KlingClient({
-    baseUrl: config.klingApiUrl,
-    apiKey: config.klingApiKey!,
-    timeoutMs: config.kling.timeoutMs,
-    maxRetries: config.kling.maxRetries,
-    ratePerSecond: config.kling.ratePerSecond,
-    logger,
-    backoffBaseMs: 20,
-    backoffCapMs: 200,
-  });
+  const kling = createKlingClient(config, logger, { backoffBaseMs: 20, backoffCapMs: 200 });
   const bot = await startBot({ config, logger, database, kling });
   let botStopped = false;
   const stopBot = async () => {
