@@ -300,34 +300,38 @@ export async function failJob(
   code: string,
   reason: string,
 ): Promise<JobRow | undefined> {
+  // The reply first, then the refund and the final state together: if the process dies in between, the job
+  // is still active and the next poller does both again (the reply is an edit, so it shows once). The other
+  // order could leave a refunded job whose reply says "queued" forever.
+  const summary = jobSummary(job);
+  await sendReply(
+    s,
+    job,
+    render.failed(summary, reason, true),
+    render.failed(summary, reason, true, job.userId),
+  );
   const failed = await s.db.transaction(async (tx) => {
     // Only from the state the caller saw, and only while this process holds the job.
     const row = await transitionJob(
       tx,
       job.id,
       "failed",
-      { errorCode: code, errorMessage: reason, finishedAt: s.now(), leaseOwner: null, leaseExpiresAt: null },
+      {
+        errorCode: code,
+        errorMessage: reason,
+        finishedAt: s.now(),
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        interactionToken: null,
+      },
       { from: [job.state], owner: s.owner },
     );
     if (!row) return undefined;
     await releaseCredits(tx, { guildId: job.guildId, jobId: job.id, reason: code });
     return row;
   });
-  if (!failed) return undefined;
-  s.logger.info({ jobId: job.id, code }, "job failed; credits released");
-  const summary = jobSummary(failed);
-  await sendReply(
-    s,
-    failed,
-    render.failed(summary, reason, true),
-    render.failed(summary, reason, true, job.userId),
-  );
-  await forgetToken(s, failed);
+  if (failed) s.logger.info({ jobId: job.id, code }, "job failed; credits released");
   return failed;
-}
-
-async function forgetToken(s: JobServices, job: JobRow): Promise<void> {
-  await s.db.update(jobs).set({ interactionToken: null }).where(ofJob(job));
 }
 
 /** A job found in `submitting` whose lease ran out: its process died mid-submit. */

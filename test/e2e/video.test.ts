@@ -315,6 +315,7 @@ describe.each(testDrivers())("/video end to end on %s", (driver) => {
       const { id } = await send({ subcommand: "text", options: { prompt: "A lake" } });
       const m = await reply(id, titled("failed"));
       expect(JSON.stringify(m.embeds)).toMatch(/operator/);
+      expect((await settled(id)).state).toBe("failed");
       expect(await getBalance(db(), GUILD_ID)).toBe(before);
     } finally {
       stack.sim.setBalance(apiBalance);
