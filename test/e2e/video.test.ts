@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { creditLedger, jobs } from "../../src/db/schema.js";
 import { checkInvariants, ensureGuild, getBalance, grantCredits } from "../../src/ledger/ledger.js";
-import type { ChatInputSpec, FakeMessage } from "../fakes/discord/index.js";
+import { type ChatInputSpec, type FakeMessage, Permission } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
 import { CHANNEL_ID, GUILD_ID, type Stack, startStack } from "./harness.js";
 
@@ -432,6 +432,17 @@ describe.each(testDrivers())("/video end to end on %s", (driver) => {
     const done = await reply(id, titled("refused the file"));
     expect(done.attachments).toHaveLength(0);
     expect((await settled(id)).state).toBe("completed");
+  });
+
+  it("warns at submit time when it could not post in the channel after 15 minutes", async () => {
+    const { id } = await send({
+      subcommand: "text",
+      options: { prompt: "A quiet channel" },
+      appPermissions: Permission.ViewChannel | Permission.SendMessages | Permission.EmbedLinks,
+    });
+    const queued = await reply(id, titled("queued"));
+    expect(JSON.stringify(queued.embeds)).toMatch(/I lack Attach Files in this channel/);
+    await reply(id, (m) => m.attachments.length > 0);
   });
 
   it("submits a redelivered interaction once", async () => {
