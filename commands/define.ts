@@ -102,10 +102,6 @@ export function subcommand<const S extends Omit<SubcommandDef, "type">>(
   return { ...sub, type: ApplicationCommandOptionType.Subcommand };
 }
 
-export function findSubcommand(command: CommandDef, name: string): SubcommandDef | undefined {
-  return command.options.find((o) => o.name === name);
-}
-
 /** The JSON Discord receives at registration. */
 export function toRegistrationBody(command: CommandDef): RESTPostAPIChatInputApplicationCommandsJSONBody {
   return structuredClone(command) as unknown as RESTPostAPIChatInputApplicationCommandsJSONBody;

@@ -1,13 +1,6 @@
 import { ApplicationCommandOptionType as T } from "discord.js";
-import { ASPECT_RATIOS, LIMITS, MODELS, QUALITIES } from "../src/video/limits.js";
+import { ASPECT_RATIOS, LIMITS, MODEL_LABELS, MODELS, QUALITIES } from "../src/video/limits.js";
 import { type ArgumentsOf, guildCommand, subcommand } from "./define.js";
-
-const MODEL_LABELS = {
-  pro: "Kling 3.0 Pro",
-  std: "Kling 3.0 Standard",
-  "o3-pro": "Kling O3 Pro",
-  "o3-std": "Kling O3 Standard",
-} as const;
 
 const prompt = {
   type: T.String,

@@ -9,8 +9,8 @@ import { Replies } from "./discord/replies.js";
 import { restOptions } from "./discord/rest.js";
 import { createDownloadAgent } from "./jobs/download.js";
 import { Poller } from "./jobs/poller.js";
-import type { JobServices, VideoApi } from "./jobs/service.js";
-import { KlingClient, type KlingClientOptions } from "./kling/client.js";
+import type { JobServices } from "./jobs/service.js";
+import { type KlingApi, KlingClient, type KlingClientOptions } from "./kling/client.js";
 import { ensureGuild } from "./ledger/ledger.js";
 import type { Logger } from "./log.js";
 
@@ -23,7 +23,7 @@ export interface BotParts {
   config: Config;
   logger: Logger;
   database: DatabaseHandle;
-  kling: VideoApi;
+  kling: KlingApi;
   now?: () => Date;
   /** Observes the time from interaction to deferral (ms). */
   onDeferred?: (ms: number) => void;
@@ -85,6 +85,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     logger,
     now,
     owner,
+    estimates: new Map(),
     settings: {
       pollIntervalMs: config.poll.intervalMs,
       progressIntervalMs: config.poll.progressIntervalMs,

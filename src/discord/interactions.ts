@@ -5,19 +5,12 @@ import {
   DiscordAPIError,
   type Interaction,
   type InteractionEditReplyOptions,
+  type InteractionReplyOptions,
   MessageFlags,
   PermissionFlagsBits,
   type PermissionsBitField,
 } from "discord.js";
-import { findSubcommand } from "../../commands/define.js";
-import {
-  VideoCommand,
-  VideoEdit,
-  VideoImage,
-  VideoReference,
-  VideoStatus,
-  VideoText,
-} from "../../commands/video.js";
+import { VideoEdit, VideoImage, VideoReference, VideoStatus, VideoText } from "../../commands/video.js";
 import {
   findGuildJob,
   heldCredits,
@@ -33,6 +26,7 @@ import {
   submitJob,
   withLease,
 } from "../jobs/service.js";
+import type { JobState } from "../jobs/states.js";
 import { getBalance, getUsage } from "../ledger/ledger.js";
 import type { Logger } from "../log.js";
 import type { Validation } from "../video/validate.js";
@@ -59,18 +53,21 @@ function toDiscord(message: render.ReplyMessage): InteractionEditReplyOptions {
   return {
     content: message.content || null,
     embeds: message.embeds,
-    allowedMentions: {
-      parse: [],
-      users: message.pingUserId ? [message.pingUserId] : [],
-    },
+    allowedMentions: allowedMentions(message.pingUserId),
     files: message.files?.map((f) => ({ attachment: f.data, name: f.name })) ?? [],
   } as InteractionEditReplyOptions;
 }
 
-async function replyEphemeral(interaction: ChatInputCommandInteraction, message: render.ReplyMessage) {
-  const payload = { ...toDiscord(message), flags: MessageFlags.Ephemeral } as const;
-  if (interaction.deferred || interaction.replied) await interaction.editReply(toDiscord(message));
-  else await interaction.reply({ ...payload, content: payload.content ?? undefined });
+/** Answer only the member (or, once a reply was deferred, edit that reply: its visibility is fixed). */
+async function answer(interaction: ChatInputCommandInteraction, message: render.ReplyMessage) {
+  const payload = toDiscord(message);
+  if (interaction.deferred || interaction.replied) await interaction.editReply(payload);
+  else
+    await interaction.reply({
+      ...payload,
+      content: payload.content ?? undefined,
+      flags: MessageFlags.Ephemeral,
+    } as InteractionReplyOptions);
 }
 
 /** What the bot needs to post in a channel once the interaction token has expired. */
@@ -94,21 +91,14 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
     try {
       if (interaction.isAutocomplete()) return await autocomplete(deps, interaction);
       if (!interaction.isChatInputCommand()) return;
-      if (!interaction.inGuild()) {
-        await interaction.reply({
-          ...toDiscord(render.guildOnly()),
-          content: render.guildOnly().content,
-          flags: MessageFlags.Ephemeral,
-        });
-        return;
-      }
+      if (!interaction.inGuild()) return await answer(interaction, render.guildOnly());
       if (interaction.commandName === "video") return await video(deps, interaction);
       if (interaction.commandName === "budget") return await budget(deps, interaction);
     } catch (err) {
       const ref = randomUUID().slice(0, 8);
       log.error({ err, ref, interactionId: interaction.id }, "interaction failed");
       if (interaction.isChatInputCommand()) {
-        await replyEphemeral(interaction, render.errorReference(ref)).catch(() => undefined);
+        await answer(interaction, render.errorReference(ref)).catch(() => undefined);
       }
     }
   };
@@ -116,8 +106,6 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
 
 async function video(deps: InteractionDeps, interaction: ChatInputCommandInteraction<"cached" | "raw">) {
   const sub = interaction.options.getSubcommand();
-  const def = findSubcommand(VideoCommand, sub);
-  if (!def) return;
   let validation: Validation;
   switch (sub) {
     case "text":
@@ -140,7 +128,7 @@ async function video(deps: InteractionDeps, interaction: ChatInputCommandInterac
       return;
   }
   if (!validation.ok) {
-    await replyEphemeral(interaction, render.invalidInput(validation.problems));
+    await answer(interaction, render.invalidInput(validation.problems));
     return;
   }
   await createVideo(deps, interaction, validation.value);
@@ -202,7 +190,7 @@ async function createVideo(
   }
 }
 
-const STATE_LABEL: Record<string, string> = {
+const STATE_LABEL: Readonly<Record<JobState, string>> = {
   pending: "Waiting to be sent",
   submitting: "Being sent",
   running: "Generating",
@@ -219,7 +207,7 @@ function jobLine(job: JobRow, guildId: string): string {
     ? ` · [reply](https://discord.com/channels/${guildId}/${job.replyChannelId ?? job.channelId}/${job.replyMessageId})`
     : "";
   const prompt = render.escapeUserText(req.display.prompt, 60);
-  return `**#${job.id}** · ${STATE_LABEL[job.state] ?? job.state} · ${costText}${link}\n${prompt}`;
+  return `**#${job.id}** · ${STATE_LABEL[job.state]} · ${costText}${link}\n${prompt}`;
 }
 
 async function status(
@@ -286,7 +274,7 @@ async function budget(deps: InteractionDeps, interaction: ChatInputCommandIntera
     heldCredits(db, guildId),
   ]);
   const flight = inFlight.length
-    ? inFlight.map((j) => `#${j.id} · ${STATE_LABEL[j.state] ?? j.state} · <@${j.userId}>`).join("\n")
+    ? inFlight.map((j) => `#${j.id} · ${STATE_LABEL[j.state]} · <@${j.userId}>`).join("\n")
     : "none";
   await interaction.editReply({
     embeds: [
@@ -317,10 +305,7 @@ async function autocomplete(deps: InteractionDeps, interaction: AutocompleteInte
   const choices = rows
     .filter((j) => !typed || String(j.id).startsWith(typed.replace(/^#/, "")))
     .map((j) => ({
-      name: render.truncate(
-        `#${j.id} · ${STATE_LABEL[j.state] ?? j.state} · ${storedRequest(j).display.prompt}`,
-        100,
-      ),
+      name: render.truncate(`#${j.id} · ${STATE_LABEL[j.state]} · ${storedRequest(j).display.prompt}`, 100),
       value: j.id,
     }));
   await interaction.respond(choices.slice(0, 25));

@@ -1,4 +1,5 @@
 import { escapeMarkdown } from "discord.js";
+import { MODEL_LABELS, type Model } from "../video/limits.js";
 
 /**
  * Every reply the bot sends is built here: plain data, no pings, truncated to Discord's limits.
@@ -78,13 +79,6 @@ export function progressBar(fraction: number, width = 12): string {
 
 const credits = (n: number) => `${n.toLocaleString("en-US")} credit${n === 1 ? "" : "s"}`;
 
-const MODEL_NAMES: Record<string, string> = {
-  pro: "Kling 3.0 Pro",
-  std: "Kling 3.0 Standard",
-  "o3-pro": "Kling O3 Pro",
-  "o3-std": "Kling O3 Standard",
-};
-
 /** What the replies need to know of a job. */
 export interface JobSummary {
   id: number;
@@ -103,7 +97,7 @@ export interface JobSummary {
 function describe(job: JobSummary): EmbedField[] {
   const d = job.display;
   const fields: EmbedField[] = [
-    { name: "Model", value: MODEL_NAMES[d.model] ?? d.model, inline: true },
+    { name: "Model", value: MODEL_LABELS[d.model as Model] ?? d.model, inline: true },
     { name: "Duration", value: d.duration ? `${d.duration} s` : "same as source", inline: true },
   ];
   if (d.aspectRatio) fields.push({ name: "Aspect ratio", value: d.aspectRatio, inline: true });

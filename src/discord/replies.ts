@@ -18,7 +18,8 @@ export interface ReplyTarget {
   userId: string;
 }
 
-export type ReplyRoute = "interaction" | "channel-edit" | "channel-post";
+/** `none`: the token was gone, the channel edit failed, and no fallback message was given. */
+export type ReplyRoute = "interaction" | "channel-edit" | "channel-post" | "none";
 
 export interface SentReply {
   route: ReplyRoute;
@@ -32,6 +33,11 @@ const CHANNEL_EDIT_GIVE_UP = new Set<number | string>([10003, 10008, 50001, 5001
 
 /** Stop using a token this long before Discord's 15 minutes are over, so an edit is not cut off. */
 export const TOKEN_SAFETY_MARGIN_MS = 30_000;
+
+/** Discord refused the request (the file) as too large: 413, code 40005. */
+export function isTooLarge(err: unknown): boolean {
+  return err instanceof DiscordAPIError && (err.code === 40005 || err.status === 413);
+}
 
 export function isDeadToken(err: unknown): boolean {
   return err instanceof DiscordAPIError && (DEAD_TOKEN_CODES.has(err.code) || err.status === 401);
@@ -113,7 +119,7 @@ export class Replies {
         this.log.warn({ jobId: target.jobId, code: err.code }, "could not edit the reply in its channel");
       }
     }
-    if (!fallbackMessage) return { route: "channel-post", messageId: undefined };
+    if (!fallbackMessage) return { route: "none", messageId: undefined };
     return this.post(target, fallbackMessage);
   }
 

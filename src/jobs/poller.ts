@@ -57,7 +57,7 @@ export class Poller {
   }
 
   /** One pass: claim what is due (up to the free slots) and start working on it. */
-  async tick(): Promise<number> {
+  private async tick(): Promise<number> {
     const free = this.options.concurrency - this.inFlight.size;
     if (free <= 0) return 0;
     const batch = await claimDueJobs(this.s.db, {
@@ -77,15 +77,6 @@ export class Poller {
       this.inFlight.add(work);
     }
     return batch.length;
-  }
-
-  /** Run passes until nothing is due and nothing is in flight (tests and tools use this). */
-  async drain(): Promise<void> {
-    for (;;) {
-      const claimed = await this.tick();
-      if (claimed === 0 && this.inFlight.size === 0) return;
-      await Promise.race([...this.inFlight]);
-    }
   }
 
   private async run(): Promise<void> {

@@ -22,10 +22,6 @@ export function storedRequest(job: JobRow): StoredRequest {
   return job.request as unknown as StoredRequest;
 }
 
-export interface Progress {
-  text: string;
-}
-
 /**
  * Compare-and-set: move a job to `to` only from a state allowed to lead there (and, when given, only
  * while `owner` holds its lease). Returns the updated row, or undefined when the job had moved on.
@@ -44,21 +40,6 @@ export async function transitionJob(
     .update(jobs)
     .set({ ...patch, state: to, updatedAt: sql`now()` })
     .where(and(...conditions))
-    .returning();
-  return row;
-}
-
-/** Update fields of a job this process holds the lease of, without changing its state. */
-export async function updateLeasedJob(
-  db: Database,
-  id: number,
-  owner: string,
-  patch: Partial<typeof jobs.$inferInsert>,
-): Promise<JobRow | undefined> {
-  const [row] = await db
-    .update(jobs)
-    .set({ ...patch, updatedAt: sql`now()` })
-    .where(and(eq(jobs.id, id), eq(jobs.leaseOwner, owner)))
     .returning();
   return row;
 }
@@ -110,10 +91,12 @@ export async function releaseLease(
   owner: string,
   nextPollAt: Date,
   attempts?: number,
+  patch: Partial<typeof jobs.$inferInsert> = {},
 ): Promise<void> {
   await db
     .update(jobs)
     .set({
+      ...patch,
       leaseOwner: null,
       leaseExpiresAt: null,
       nextPollAt,

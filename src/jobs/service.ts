@@ -3,10 +3,11 @@ import type { Dispatcher } from "undici";
 import type { Database } from "../db/database.js";
 import { jobs } from "../db/schema.js";
 import * as render from "../discord/render.js";
-import type { Replies, ReplyTarget, SentReply } from "../discord/replies.js";
+import { isTooLarge, type Replies, type ReplyTarget, type SentReply } from "../discord/replies.js";
+import type { KlingApi } from "../kling/client.js";
 import { KlingError } from "../kling/errors.js";
 import { costOfRequest } from "../kling/pricing.js";
-import type { GenerateRequest, TaskStatus } from "../kling/types.js";
+import type { TaskStatus } from "../kling/types.js";
 import { captureCredits, ensureGuild, getBalance, releaseCredits, reserveCredits } from "../ledger/ledger.js";
 import type { Logger } from "../log.js";
 import { DownloadError, downloadVideo } from "./download.js";
@@ -19,19 +20,12 @@ import {
   storedRequest,
   transitionJob,
   typicalRunTimeMs,
-  updateLeasedJob,
 } from "./repository.js";
 
 /**
  * The life of a video job, from an accepted command to a delivered clip. Knows the database, the API
  * client and the reply sender through the interfaces it is handed; it never imports discord.js.
  */
-
-/** The part of the Kling client the job flow uses. */
-export interface VideoApi {
-  generate(req: GenerateRequest): Promise<{ taskId: string; status: TaskStatus }>;
-  status(taskId: string): Promise<TaskStatus>;
-}
 
 export interface JobSettings {
   pollIntervalMs: number;
@@ -47,13 +41,15 @@ export interface JobSettings {
 
 export interface JobServices {
   db: Database;
-  kling: VideoApi;
+  kling: KlingApi;
   replies: Replies;
   download: Dispatcher;
   logger: Logger;
   now: () => Date;
   /** This process's lease owner name. */
   owner: string;
+  /** Typical run time per task type, cached for a minute (the estimate of time left). */
+  estimates: Map<string, { at: number; value: number | undefined }>;
   settings: JobSettings;
 }
 
@@ -63,10 +59,6 @@ export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 const MAX_DELIVERY_ATTEMPTS = 6;
 /** One request to Discord carries at most 25 MiB; leave room for the JSON part. */
 const REQUEST_BODY_LIMIT = 25 * 1024 * 1024 - 64 * 1024;
-
-export function estimateCost(req: GenerateRequest): number {
-  return costOfRequest(req);
-}
 
 export function jobSummary(job: JobRow): render.JobSummary {
   const req = storedRequest(job);
@@ -115,9 +107,7 @@ class Refused extends Error {
  * The interaction id is the idempotency key, so a redelivered interaction finds its job instead.
  */
 export async function acceptVideoRequest(s: JobServices, input: AcceptInput): Promise<AcceptResult> {
-  const existing = await findJobByInteraction(s.db, input.interactionId);
-  if (existing) return { kind: "duplicate", job: existing };
-  const estimated = estimateCost(input.request.generate);
+  const estimated = costOfRequest(input.request.generate);
   await ensureGuild(s.db, input.guildId, s.settings.defaultGuildCredits);
   const now = s.now();
   try {
@@ -284,9 +274,11 @@ async function handleSubmitError(s: JobServices, job: JobRow, err: unknown): Pro
   }
   if (!kerr) s.logger.error({ err, jobId: job.id }, "submit failed unexpectedly");
   const reason = kerr
-    ? kerr.maybeSubmitted
+    ? kerr.code === "TIMEOUT"
       ? "The video service did not answer in time, so I can't tell whether it started this video. I stopped it here to be safe."
-      : kerr.userMessage
+      : kerr.maybeSubmitted
+        ? "The video service answered in a way I can't read, so I can't tell whether it started this video. I stopped it here to be safe."
+        : kerr.userMessage
     : "Something went wrong while sending this video to the video service.";
   return failJob(s, job, kerr?.code ?? "SUBMIT_ERROR", reason);
 }
@@ -345,14 +337,12 @@ export async function resolveInterruptedSubmit(s: JobServices, job: JobRow): Pro
   );
 }
 
-const estimateCache = new Map<string, { at: number; value: number | undefined }>();
-
 async function estimateFor(s: JobServices, taskType: string): Promise<number | undefined> {
-  const hit = estimateCache.get(taskType);
+  const hit = s.estimates.get(taskType);
   const now = s.now().getTime();
   if (hit && now - hit.at < 60_000) return hit.value;
   const value = await typicalRunTimeMs(s.db, taskType);
-  estimateCache.set(taskType, { at: now, value });
+  s.estimates.set(taskType, { at: now, value });
   return value;
 }
 
@@ -412,20 +402,18 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
     if (delivering) await deliverJob(s, delivering);
     return;
   }
-  await showProgress(s, job, now);
+  const shown = await showProgress(s, job, now);
   const next = new Date(
     now.getTime() +
       backoff(s.settings.pollIntervalMs, Math.min(job.attempts, 8), s.settings.pollIntervalMs * 6),
   );
-  await s.db
-    .update(jobs)
-    .set({ attempts: job.attempts + 1, nextPollAt: next, leaseOwner: null, leaseExpiresAt: null })
-    .where(and(eq(jobs.id, job.id), eq(jobs.leaseOwner, s.owner)));
+  await releaseLease(s.db, job.id, s.owner, next, job.attempts + 1, shown);
 }
 
-async function showProgress(s: JobServices, job: JobRow, now: Date): Promise<void> {
+/** Edit the reply with the job's progress when it is due and changed; returns what to record of it. */
+async function showProgress(s: JobServices, job: JobRow, now: Date): Promise<Partial<JobRow>> {
   const last = job.lastEditAt ?? job.createdAt;
-  if (now.getTime() - last.getTime() < s.settings.progressIntervalMs) return;
+  if (now.getTime() - last.getTime() < s.settings.progressIntervalMs) return {};
   const started = job.submittedAt ?? job.createdAt;
   const message = render.progress(jobSummary(job), {
     elapsedMs: now.getTime() - started.getTime(),
@@ -433,13 +421,9 @@ async function showProgress(s: JobServices, job: JobRow, now: Date): Promise<voi
     stateLabel: "Generating",
   });
   const text = JSON.stringify(message);
-  const previous = (job.progress as { text?: string } | null)?.text;
-  if (text === previous) return;
+  if (text === job.progress?.text) return {};
   await sendReply(s, job, message);
-  await updateLeasedJob(s.db, job.id, s.owner, {
-    lastEditAt: now,
-    progress: { text, at: now.toISOString() },
-  });
+  return { lastEditAt: now, progress: { text, at: now.toISOString() } };
 }
 
 /** Download the finished video and put it in the reply (or link it, saying why), then complete the job. */
@@ -499,11 +483,6 @@ export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | 
     return retryDelivery(s, job, err);
   }
   return finishDelivery(s, job, view, sent);
-}
-
-/** Discord error 40005: the request (the file) is larger than allowed. */
-function isTooLarge(err: unknown): boolean {
-  return (err as { code?: unknown })?.code === 40005 || (err as { status?: unknown })?.status === 413;
 }
 
 /**

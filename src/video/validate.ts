@@ -7,8 +7,16 @@ import type {
   VideoTextArgs,
 } from "../../commands/video.js";
 import type { GenerateRequest } from "../kling/types.js";
-import { taskTypeFor } from "../kling/types.js";
-import { ASPECT_RATIOS, type AspectRatio, DEFAULT_MODEL, LIMITS, MODELS, type Model } from "./limits.js";
+import { DEFAULTS, taskTypeFor } from "../kling/types.js";
+import {
+  ASPECT_RATIOS,
+  type AspectRatio,
+  DEFAULT_MODEL,
+  LIMITS,
+  MODELS,
+  type Model,
+  QUALITIES,
+} from "./limits.js";
 
 /**
  * One zod schema per subcommand turns Discord's raw options into a typed request for the API.
@@ -160,8 +168,8 @@ function generation(
   kling3Only(ctx, model, { sound: a.sound, prompt_fidelity: a.prompt_fidelity });
   const type = taskTypeFor(kind, model);
   const kling3 = KLING3_MODELS.includes(model);
-  const aspectRatio = a.aspect_ratio ?? "16:9";
-  const sound = kling3 ? (a.sound ?? true) : undefined;
+  const aspectRatio = a.aspect_ratio ?? DEFAULTS.aspectRatio;
+  const sound = kling3 ? (a.sound ?? DEFAULTS.sound) : undefined;
   return {
     type,
     model,
@@ -235,7 +243,7 @@ const referenceSchema = z
     image6: mediaAttachment("image6", "image").optional(),
     image7: mediaAttachment("image7", "image").optional(),
     video: mediaAttachment("video", "video").optional(),
-    quality: z.enum(["pro", "std"]).optional(),
+    quality: z.enum(QUALITIES).optional(),
     duration: durationSchema,
     aspect_ratio: z.enum(ASPECT_RATIOS).optional(),
   })
@@ -250,7 +258,7 @@ const referenceSchema = z
     const model: Model = a.quality === "pro" ? "o3-pro" : "o3-std";
     const type = taskTypeFor("reference-to-video", model);
     if (!type) return z.NEVER;
-    const aspectRatio = a.aspect_ratio ?? "16:9";
+    const aspectRatio = a.aspect_ratio ?? DEFAULTS.aspectRatio;
     return {
       generate: { type, prompt: a.prompt, duration: a.duration, aspectRatio, images, video: a.video?.url },
       display: {
@@ -269,7 +277,7 @@ const editSchema = z
     prompt: promptSchema,
     video: mediaAttachment("video", "video").optional(),
     video_url: httpsUrl("video_url").optional(),
-    quality: z.enum(["pro", "std"]).optional(),
+    quality: z.enum(QUALITIES).optional(),
     keep_original_sound: z.boolean().optional(),
   })
   .transform((a, ctx) => {
