@@ -2,6 +2,14 @@ import { ApplicationCommandOptionType as T } from "discord.js";
 import { ASPECT_RATIOS, LIMITS, MODEL_LABELS, MODELS, QUALITIES } from "../src/video/limits.js";
 import { type ArgumentsOf, guildCommand, subcommand } from "./define.js";
 
+/** String choices whose values keep their literal type, so handler arguments are typed by them. */
+function choices<const V extends string>(values: readonly V[], label: (value: V) => string) {
+  return values.map((value) => ({ name: label(value), value })) as readonly {
+    readonly name: string;
+    readonly value: V;
+  }[];
+}
+
 const prompt = {
   type: T.String,
   name: "prompt",
@@ -15,20 +23,14 @@ const model = {
   type: T.String,
   name: "model",
   description: "Model (default: Kling 3.0 Standard)",
-  choices: MODELS.map((m) => ({ name: MODEL_LABELS[m], value: m })) as {
-    readonly name: string;
-    readonly value: (typeof MODELS)[number];
-  }[],
+  choices: choices(MODELS, (m) => MODEL_LABELS[m]),
 } as const;
 
 const quality = {
   type: T.String,
   name: "quality",
   description: "Quality of the Kling O3 model (default: std)",
-  choices: QUALITIES.map((q) => ({ name: q === "pro" ? "Pro" : "Standard", value: q })) as {
-    readonly name: string;
-    readonly value: (typeof QUALITIES)[number];
-  }[],
+  choices: choices(QUALITIES, (q) => (q === "pro" ? "Pro" : "Standard")),
 } as const;
 
 const duration = {
@@ -43,10 +45,7 @@ const aspectRatio = {
   type: T.String,
   name: "aspect_ratio",
   description: "Frame shape (default 16:9)",
-  choices: ASPECT_RATIOS.map((r) => ({ name: r, value: r })) as {
-    readonly name: string;
-    readonly value: (typeof ASPECT_RATIOS)[number];
-  }[],
+  choices: choices(ASPECT_RATIOS, (r) => r),
 } as const;
 
 const sound = {

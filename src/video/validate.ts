@@ -172,9 +172,7 @@ function generation(
   const sound = kling3 ? (a.sound ?? DEFAULTS.sound) : undefined;
   return {
     type,
-    model,
-    aspectRatio,
-    sound,
+    display: { model, prompt: a.prompt, duration: a.duration, aspectRatio, sound },
     fields: {
       prompt: a.prompt,
       duration: a.duration,
@@ -192,14 +190,7 @@ function textSchema(defaultModel: Model) {
     if (!g.type) return z.NEVER;
     return {
       generate: { type: g.type, ...g.fields },
-      display: {
-        subcommand: "text",
-        model: g.model,
-        prompt: a.prompt,
-        duration: a.duration,
-        aspectRatio: g.aspectRatio,
-        sound: g.sound,
-      },
+      display: { subcommand: "text", ...g.display },
     } satisfies VideoRequest;
   });
 }
@@ -220,14 +211,7 @@ function imageSchema(defaultModel: Model) {
       if (!g.type || !image) return z.NEVER;
       return {
         generate: { type: g.type, ...g.fields, image, endImage },
-        display: {
-          subcommand: "image",
-          model: g.model,
-          prompt: a.prompt,
-          duration: a.duration,
-          aspectRatio: g.aspectRatio,
-          sound: g.sound,
-        },
+        display: { subcommand: "image", ...g.display },
       } satisfies VideoRequest;
     });
 }
