@@ -10,7 +10,7 @@ import {
 
 /**
  * The operator's entry to the simulator. Settings come from flags only: the config rule keeps every
- * `process.env` read in src/config.ts, and the simulator needs none of the bot's settings.
+ * environment read in src/config.ts, and the simulator needs none of the bot's settings.
  */
 
 export const USAGE = `Usage: npm run kling:sim -- [options]
