@@ -25,8 +25,6 @@ export interface BotParts {
   database: DatabaseHandle;
   kling: KlingApi;
   now?: () => Date;
-  /** Observes the time from interaction to deferral (ms). */
-  onDeferred?: (ms: number) => void;
 }
 
 export interface Bot {
@@ -110,8 +108,6 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     const handle = createInteractionHandler({
       services,
       logger,
-      onJobAccepted: () => poller?.poke(),
-      ...(parts.onDeferred ? { onDeferred: parts.onDeferred } : {}),
     });
     client.on(Events.InteractionCreate, (interaction) => {
       const work = handle(interaction).finally(() => handlers.delete(work));

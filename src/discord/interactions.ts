@@ -43,10 +43,6 @@ const ALREADY_ACKNOWLEDGED = 40060;
 export interface InteractionDeps {
   services: JobServices;
   logger: Logger;
-  /** Called after a job is stored, so the poller can look at it sooner. */
-  onJobAccepted?: () => void;
-  /** Observes the time from receiving an interaction to its deferral (ms), for metrics. */
-  onDeferred?: (ms: number) => void;
 }
 
 function toDiscord(message: render.ReplyMessage): InteractionEditReplyOptions {
@@ -143,7 +139,6 @@ async function createVideo(
   // Discord allows 3 s for the first answer: defer before any I/O.
   try {
     await interaction.deferReply();
-    deps.onDeferred?.(Date.now() - interaction.createdTimestamp);
   } catch (err) {
     if (!(err instanceof DiscordAPIError && err.code === ALREADY_ACKNOWLEDGED)) {
       // Unknown interaction (10062) and the like: the member saw "did not respond"; nothing was held.
@@ -174,7 +169,7 @@ async function createVideo(
       deps.logger.info({ jobId: result.job.id }, "interaction delivered again; the job already exists");
       return;
     case "insufficient":
-      await interaction.editReply(toDiscord(render.insufficientBudget(result.cost, result.balance)));
+      await answer(interaction, render.insufficientBudget(result.cost, result.balance));
       return;
     case "accepted": {
       try {
@@ -184,7 +179,6 @@ async function createVideo(
         // member must not be told that nothing was charged and invited to pay again.
         deps.logger.error({ err, jobId: result.job.id }, "submit failed; the poller will retry it");
       }
-      deps.onJobAccepted?.();
       return;
     }
   }

@@ -217,13 +217,9 @@ export function delivered(job: JobSummary, view: DeliveredView): ReplyMessage {
   return message;
 }
 
-export function failed(
-  job: JobSummary,
-  reason: string,
-  refunded: boolean,
-  pingUserId?: string,
-): ReplyMessage {
-  const refund = refunded ? `Your ${credits(job.estimatedCost)} were returned to the server's budget.` : "";
+/** A job that ended without a video; its held credits are always returned. */
+export function failed(job: JobSummary, reason: string, pingUserId?: string): ReplyMessage {
+  const refund = `Your ${credits(job.estimatedCost)} were returned to the server's budget.`;
   const message: ReplyMessage = {
     content: pingUserId ? `<@${pingUserId}> your video could not be made.` : "",
     embeds: [

@@ -91,10 +91,16 @@ export class Replies {
   }
 
   /**
-   * Edit the job's reply by the best route still open. `fallbackMessage` is what to post when only a new
-   * channel message is left (it should name the requester).
+   * Edit the job's reply by the best route still open. `build` makes the message; it is called with the
+   * requester's id only for a new channel message (the last route, taken when `postIfGone` is set), which
+   * then names and pings them.
    */
-  async edit(target: ReplyTarget, message: ReplyMessage, fallbackMessage?: ReplyMessage): Promise<SentReply> {
+  async edit(
+    target: ReplyTarget,
+    build: (pingUserId?: string) => ReplyMessage,
+    options: { postIfGone?: boolean } = {},
+  ): Promise<SentReply> {
+    const message = build();
     if (this.tokenUsable(target)) {
       try {
         const res = (await this.rest.patch(
@@ -119,8 +125,8 @@ export class Replies {
         this.log.warn({ jobId: target.jobId, code: err.code }, "could not edit the reply in its channel");
       }
     }
-    if (!fallbackMessage) return { route: "none", messageId: undefined };
-    return this.post(target, fallbackMessage);
+    if (!options.postIfGone) return { route: "none", messageId: undefined };
+    return this.post(target, build(target.userId));
   }
 
   /** A new channel message. The nonce makes a retried post (REST retries 5xx) land once. */

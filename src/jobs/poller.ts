@@ -9,6 +9,7 @@ import {
   submitJob,
   withLease,
 } from "./service.js";
+import { ACTIVE_STATES } from "./states.js";
 
 /**
  * One polling loop per process. It claims due jobs with a lease (`FOR UPDATE SKIP LOCKED`), so any
@@ -36,11 +37,6 @@ export class Poller {
     this.loop = this.run();
   }
 
-  /** Look for due jobs now instead of at the next tick (e.g. right after a submit). */
-  poke(): void {
-    this.wake?.();
-  }
-
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
@@ -48,11 +44,18 @@ export class Poller {
     this.loop = undefined;
     await Promise.allSettled([...this.inFlight]);
     // Give back what this process still holds, so another process need not wait for the leases to expire.
+    // Never a `submitting` job: if one is left, its submit was cut off and must be resolved as interrupted.
     await this.s.db
       .update(jobs)
       .set({ leaseOwner: null, leaseExpiresAt: null })
       .where(
-        and(eq(jobs.leaseOwner, this.s.owner), inArray(jobs.state, ["pending", "running", "delivering"])),
+        and(
+          eq(jobs.leaseOwner, this.s.owner),
+          inArray(
+            jobs.state,
+            ACTIVE_STATES.filter((state) => state !== "submitting"),
+          ),
+        ),
       );
   }
 

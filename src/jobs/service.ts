@@ -165,11 +165,11 @@ function ofJob(job: JobRow) {
 async function sendReply(
   s: JobServices,
   job: JobRow,
-  message: render.ReplyMessage,
-  fallback?: render.ReplyMessage,
+  build: (pingUserId?: string) => render.ReplyMessage,
+  postIfGone = false,
 ): Promise<void> {
   try {
-    const sent = await s.replies.edit(replyTarget(job), message, fallback);
+    const sent = await s.replies.edit(replyTarget(job), build, { postIfGone });
     await rememberMessage(s, job, sent.messageId);
   } catch (err) {
     // A reply that cannot be shown must not undo the job's accounting; it is logged and the job goes on.
@@ -246,7 +246,7 @@ export async function submitJob(s: JobServices, pending: JobRow): Promise<JobRow
     return undefined;
   }
   const balance = await getBalance(s.db, job.guildId);
-  await sendReply(s, running, render.queued(jobSummary(running), balance, req.delivery.warnings ?? []));
+  await sendReply(s, running, () => render.queued(jobSummary(running), balance, req.delivery.warnings ?? []));
   return running;
 }
 
@@ -283,9 +283,7 @@ async function handleSubmitError(s: JobServices, job: JobRow, err: unknown): Pro
   return failJob(s, job, kerr?.code ?? "SUBMIT_ERROR", reason);
 }
 
-/**
- * End a job without a video: the state change and the refund commit together, then the reply says so.
- */
+/** End a job without a video: the reply says so, then the refund and the final state commit together. */
 export async function failJob(
   s: JobServices,
   job: JobRow,
@@ -296,12 +294,7 @@ export async function failJob(
   // is still active and the next poller does both again (the reply is an edit, so it shows once). The other
   // order could leave a refunded job whose reply says "queued" forever.
   const summary = jobSummary(job);
-  await sendReply(
-    s,
-    job,
-    render.failed(summary, reason, true),
-    render.failed(summary, reason, true, job.userId),
-  );
+  await sendReply(s, job, (ping) => render.failed(summary, reason, ping), true);
   const failed = await s.db.transaction(async (tx) => {
     // Only from the state the caller saw, and only while this process holds the job.
     const row = await transitionJob(
@@ -422,7 +415,7 @@ async function showProgress(s: JobServices, job: JobRow, now: Date): Promise<Par
   });
   const text = JSON.stringify(message);
   if (text === job.progress?.text) return {};
-  await sendReply(s, job, message);
+  await sendReply(s, job, () => message);
   return { lastEditAt: now, progress: { text, at: now.toISOString() } };
 }
 
@@ -458,29 +451,18 @@ export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | 
     s.logger.warn({ err, jobId: job.id }, "could not download the video; linking it");
     view = { charged, tookMs, link: { url, why: "I could not download it to attach it" } };
   }
+  const post = (v: render.DeliveredView) =>
+    s.replies.edit(target, (pingUserId) => render.delivered(summary, { ...v, pingUserId }), {
+      postIfGone: true,
+    });
   let sent: SentReply;
   try {
-    sent = await s.replies.edit(
-      target,
-      render.delivered(summary, view),
-      render.delivered(summary, { ...view, pingUserId: job.userId }),
-    );
+    sent = await post(view);
   } catch (err) {
-    if (view.file && isTooLarge(err)) {
-      // Discord refused the file after all: link it instead, at once.
-      view = { charged, tookMs, link: { url, why: "Discord refused the file as too large" } };
-      return finishDelivery(
-        s,
-        job,
-        view,
-        await s.replies.edit(
-          target,
-          render.delivered(summary, view),
-          render.delivered(summary, { ...view, pingUserId: job.userId }),
-        ),
-      );
-    }
-    return retryDelivery(s, job, err);
+    if (!(view.file && isTooLarge(err))) return retryDelivery(s, job, err);
+    // Discord refused the file after all: link it instead, at once.
+    view = { charged, tookMs, link: { url, why: "Discord refused the file as too large" } };
+    sent = await post(view);
   }
   return finishDelivery(s, job, view, sent);
 }
