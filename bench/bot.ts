@@ -16,11 +16,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { startKlingSimulator } from "../src/kling-sim/server.js";
-import { CHANNEL_ID, GUILD_ID, SIM_KEY, type Stack, startStack } from "../test/e2e/harness.js";
+import { CHANNEL_ID, GUILD_ID, SIM_KEY, type Stack, startStack, videoText } from "../test/e2e/harness.js";
 import { startFakeDiscord } from "../test/fakes/discord/index.js";
 import { type TestDriver, testDrivers } from "../test/helpers/db.js";
 
-const USER = "900000000000000099";
 const PG_SERVER = process.env.BENCH_PG_SERVER ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 function quantile(sorted: number[], q: number): number {
@@ -33,17 +32,6 @@ function summary(label: string, values: number[]): string {
   const s = [...values].sort((a, b) => a - b);
   const f = (n: number) => n.toFixed(1).padStart(8);
   return `${label.padEnd(56)} n=${String(s.length).padStart(3)}  median ${f(quantile(s, 0.5))} ms  p99 ${f(quantile(s, 0.99))} ms  max ${f(s.at(-1) ?? Number.NaN)} ms`;
-}
-
-function videoInteraction(stack: Stack, prompt: string) {
-  return stack.discord.chatInput({
-    name: "video",
-    subcommand: "text",
-    options: { prompt },
-    userId: USER,
-    guildId: GUILD_ID,
-    channelId: CHANNEL_ID,
-  });
 }
 
 async function waitDeferred(stack: Stack, id: string): Promise<number> {
@@ -61,17 +49,17 @@ async function deferrals(driver: TestDriver): Promise<void> {
     for (let i = 0; i < 5; i++)
       await waitDeferred(
         stack,
-        (await stack.discord.sendInteraction(videoInteraction(stack, `warm ${i}`))).id,
+        (await stack.discord.sendInteraction(videoText(stack.discord, `warm ${i}`))).id,
       );
     const sequential: number[] = [];
     for (let i = 0; i < 100; i++) {
-      const { id } = await stack.discord.sendInteraction(videoInteraction(stack, `sequential ${i}`));
+      const { id } = await stack.discord.sendInteraction(videoText(stack.discord, `sequential ${i}`));
       sequential.push(await waitDeferred(stack, id));
     }
     console.log(summary(`interaction → deferral, one at a time (${driver})`, sequential));
     const sent = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        stack.discord.sendInteraction(videoInteraction(stack, `burst ${i}`)),
+        stack.discord.sendInteraction(videoText(stack.discord, `burst ${i}`)),
       ),
     );
     const burst = await Promise.all(sent.map((s) => waitDeferred(stack, s.id)));
@@ -94,7 +82,7 @@ async function deliveries(pollMs: number, jobs: number): Promise<void> {
     const ids = await Promise.all(
       Array.from({ length: jobs }, async (_, i) => {
         await new Promise((r) => setTimeout(r, i * 50));
-        return (await stack.discord.sendInteraction(videoInteraction(stack, `delivery ${i}`))).id;
+        return (await stack.discord.sendInteraction(videoText(stack.discord, `delivery ${i}`))).id;
       }),
     );
     const lags: number[] = [];

@@ -29,6 +29,19 @@ export interface Stack {
 export const SIM_KEY = "sim-test-key-0123456789";
 export const GUILD_ID = "900000000000000001";
 export const CHANNEL_ID = "900000000000000002";
+export const USER_ID = "900000000000000099";
+
+/** A `/video text` interaction from the test member in the test channel. */
+export function videoText(discord: FakeDiscord, prompt: string) {
+  return discord.chatInput({
+    name: "video",
+    subcommand: "text",
+    options: { prompt },
+    userId: USER_ID,
+    guildId: GUILD_ID,
+    channelId: CHANNEL_ID,
+  });
+}
 
 export interface StackOptions {
   driver?: TestDriver;

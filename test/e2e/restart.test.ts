@@ -6,10 +6,10 @@ import { creditLedger, jobs } from "../../src/db/schema.js";
 import { type KlingSimulator, startKlingSimulator } from "../../src/kling-sim/server.js";
 import { checkInvariants, getBalance } from "../../src/ledger/ledger.js";
 import { silentLogger } from "../../src/log.js";
-import { type FakeDiscord, startFakeDiscord } from "../fakes/discord/index.js";
+import { startFakeDiscord } from "../fakes/discord/index.js";
 import { FixtureProcess } from "../helpers/child.js";
 import { createPgliteDir, createPostgresDatabase, testDrivers } from "../helpers/db.js";
-import { CHANNEL_ID, GUILD_ID, SIM_KEY } from "./harness.js";
+import { CHANNEL_ID, GUILD_ID, SIM_KEY, videoText } from "./harness.js";
 
 /**
  * The real entry point (`src/main.ts`) in child processes, killed with SIGKILL in the middle of a job and
@@ -17,7 +17,6 @@ import { CHANNEL_ID, GUILD_ID, SIM_KEY } from "./harness.js";
  */
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
-const USER = "900000000000000099";
 
 describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -78,19 +77,6 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     );
   }
 
-  function sendVideo(discord: FakeDiscord, prompt: string) {
-    return discord.sendInteraction(
-      discord.chatInput({
-        name: "video",
-        subcommand: "text",
-        options: { prompt },
-        userId: USER,
-        guildId: GUILD_ID,
-        channelId: CHANNEL_ID,
-      }),
-    );
-  }
-
   async function ledger(db: DatabaseHandle, interactionId: string) {
     const [job] = await db.db.select().from(jobs).where(eq(jobs.interactionId, interactionId));
     const rows = await db.db.select().from(creditLedger).where(eq(creditLedger.jobId, job!.id));
@@ -105,7 +91,7 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     const { discord, sim, start, openHere } = await setup(2_500);
     const first = start();
     await waitStarted(first);
-    const { id } = await sendVideo(discord, "A lighthouse at night");
+    const { id } = await discord.sendInteraction(videoText(discord, "A lighthouse at night"));
     await discord.waitFor(
       () => JSON.stringify(discord.interactionState(id)?.original?.embeds ?? "").includes("queued"),
       20_000,
@@ -149,7 +135,7 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     sim.inject({ route: "generate", kind: "delay", ms: 10_000, times: 1 });
     const first = start();
     await waitStarted(first);
-    const { id } = await sendVideo(discord, "A job in flight");
+    const { id } = await discord.sendInteraction(videoText(discord, "A job in flight"));
     await new Promise<void>((resolve) => {
       const check = () => (generates(sim).length > 0 ? resolve() : setTimeout(check, 20));
       check();
