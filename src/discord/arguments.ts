@@ -1,7 +1,12 @@
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
 import type { ArgumentsOf, AttachmentInfo, SubcommandDef } from "../../commands/define.js";
 
-/** Read a subcommand's options, typed from its command data. Absent options are `undefined`. */
+/**
+ * Read a subcommand's options, typed from its command data. Absent options are `undefined`.
+ * An option that arrives with another type than its data declares (a stale registration, a forged payload),
+ * or an attachment Discord did not resolve, is passed on as its raw value for the validation schema to
+ * refuse by name: discord.js's typed getters would throw instead. The types hold only after validation.
+ */
 export function readArguments<S extends SubcommandDef>(
   interaction: ChatInputCommandInteraction,
   sub: S,
@@ -9,6 +14,11 @@ export function readArguments<S extends SubcommandDef>(
   const out: Record<string, unknown> = {};
   for (const option of sub.options ?? []) {
     const o = interaction.options;
+    const raw = o.get(option.name);
+    if (raw && raw.type !== option.type) {
+      out[option.name] = raw.value ?? undefined;
+      continue;
+    }
     switch (option.type) {
       case ApplicationCommandOptionType.String:
         out[option.name] = o.getString(option.name) ?? undefined;
@@ -32,7 +42,7 @@ export function readArguments<S extends SubcommandDef>(
               contentType: a.contentType,
               size: a.size,
             } satisfies AttachmentInfo)
-          : undefined;
+          : (raw?.value ?? undefined);
         break;
       }
     }

@@ -10,7 +10,14 @@ import {
   PermissionFlagsBits,
   type PermissionsBitField,
 } from "discord.js";
-import { VideoEdit, VideoImage, VideoReference, VideoStatus, VideoText } from "../../commands/video.js";
+import {
+  VideoCommand,
+  VideoEdit,
+  VideoImage,
+  VideoReference,
+  VideoStatus,
+  VideoText,
+} from "../../commands/video.js";
 import {
   findGuildJob,
   heldCredits,
@@ -29,8 +36,15 @@ import {
 import type { JobState } from "../jobs/states.js";
 import { getBalance, getUsage } from "../ledger/ledger.js";
 import type { Logger } from "../log.js";
+import { say } from "../video/messages.js";
 import type { Validation } from "../video/validate.js";
-import { validateEdit, validateImage, validateReference, validateText } from "../video/validate.js";
+import {
+  validateEdit,
+  validateImage,
+  validateReference,
+  validateStatus,
+  validateText,
+} from "../video/validate.js";
 import { readArguments } from "./arguments.js";
 import * as render from "./render.js";
 import { allowedMentions } from "./replies.js";
@@ -101,9 +115,11 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
 }
 
 async function video(deps: InteractionDeps, interaction: ChatInputCommandInteraction<"cached" | "raw">) {
-  const sub = interaction.options.getSubcommand();
+  // `/video` has subcommands and no groups; anything else comes from a stale registration or a forged payload.
+  const group = interaction.options.getSubcommandGroup(false);
+  const sub = interaction.options.getSubcommand(false);
   let validation: Validation;
-  switch (sub) {
+  switch (group === null ? sub : null) {
     case "text":
       validation = validateText(readArguments(interaction, VideoText));
       break;
@@ -116,12 +132,24 @@ async function video(deps: InteractionDeps, interaction: ChatInputCommandInterac
     case "edit":
       validation = validateEdit(readArguments(interaction, VideoEdit));
       break;
-    case "status":
-      return status(deps, interaction, readArguments(interaction, VideoStatus).job);
+    case "status": {
+      const job = validateStatus(readArguments(interaction, VideoStatus));
+      if (!job.ok) return answer(interaction, { content: job.problems.join("\n"), embeds: [] });
+      return status(deps, interaction, job.value);
+    }
     case "history":
       return history(deps, interaction);
-    default:
+    default: {
+      const ref = randomUUID().slice(0, 8);
+      const name = [group, sub].filter((n) => n !== null).join(" ");
+      deps.logger.warn(
+        { ref, interactionId: interaction.id, subcommand: name.slice(0, 100) },
+        "unknown /video subcommand",
+      );
+      const known = VideoCommand.options.map((o) => o.name);
+      await answer(interaction, render.invalidInput([say.unknownSubcommand(name, known, ref)]));
       return;
+    }
   }
   if (!validation.ok) {
     await answer(interaction, render.invalidInput(validation.problems));

@@ -4,10 +4,12 @@ import type {
   VideoEditArgs,
   VideoImageArgs,
   VideoReferenceArgs,
+  VideoStatusArgs,
   VideoTextArgs,
 } from "../../commands/video.js";
 import type { GenerateRequest } from "../kling/types.js";
 import { DEFAULTS, taskTypeFor } from "../kling/types.js";
+import { hostProblem } from "../net/address.js";
 import {
   ASPECT_RATIOS,
   type AspectRatio,
@@ -17,11 +19,15 @@ import {
   type Model,
   QUALITIES,
 } from "./limits.js";
+import { EXPECTED, say } from "./messages.js";
+import { freeTextProblems, unstorableProblems } from "./text.js";
 
 /**
  * One zod schema per subcommand turns Discord's raw options into a typed request for the API.
- * Discord already enforced lengths, ranges and choices (see commands/video.ts); these carry the
- * cross-field rules. Every problem is reported at once, in words that say what to change.
+ * Discord already enforced types, lengths, ranges and choices (see commands/video.ts), but a stale command
+ * registration or a forged payload can send anything: every field refuses a wrong type or value by name.
+ * The schemas also carry the cross-field rules. Every problem is reported at once, in words that say what
+ * to change (the texts are in messages.ts).
  */
 
 export interface VideoRequest {
@@ -46,40 +52,82 @@ export interface ValidationContext {
 
 const KLING3_MODELS: readonly Model[] = ["pro", "std"];
 
+const issues = (ctx: z.RefinementCtx, messages: readonly string[]) => {
+  for (const message of messages) ctx.addIssue({ code: "custom", message });
+};
+
+/**
+ * The text as an https link, or `undefined`. WHATWG parsing also reads `https:///a.png` (host `a.png`),
+ * `https:\\host` and `https:host` as links; other parsers do not, so only the plain form counts.
+ */
+function httpsLink(text: string): URL | undefined {
+  if (!/^https:\/\/[^/\\]/i.test(text)) return undefined;
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An https link to a public host. The parsed form is what goes on, so the API cannot read it otherwise. */
 const httpsUrl = (option: string) =>
   z
-    .string()
+    .string({ error: say.wrongType(option, EXPECTED.text) })
     .trim()
-    .max(LIMITS.urlMaxLength, `\`${option}\` is too long (at most ${LIMITS.urlMaxLength} characters).`)
-    .refine((v) => {
-      try {
-        const u = new URL(v);
-        return u.protocol === "https:" && u.hostname.length > 0;
-      } catch {
-        return false;
+    .transform((v, ctx) => {
+      const text = unstorableProblems(option, v);
+      if (v.length > LIMITS.urlMaxLength) text.push(say.tooLong(option, LIMITS.urlMaxLength));
+      if (text.length > 0) {
+        issues(ctx, text);
+        return z.NEVER;
       }
-    }, `\`${option}\` must be an https:// link to the file.`);
+      const url = httpsLink(v);
+      if (!url) {
+        issues(ctx, [say.notHttps(option)]);
+        return z.NEVER;
+      }
+      const host = hostProblem(url);
+      if (host) {
+        issues(ctx, [host === "credentials" ? say.linkCredentials(option) : say.linkNotPublic(option)]);
+        return z.NEVER;
+      }
+      return url.href;
+    });
 
-const mb = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`;
+function isAttachment(a: unknown): a is AttachmentInfo {
+  if (typeof a !== "object" || a === null) return false;
+  const r = a as Record<string, unknown>;
+  return (
+    typeof r.id === "string" &&
+    typeof r.name === "string" &&
+    typeof r.url === "string" &&
+    typeof r.size === "number" &&
+    (typeof r.contentType === "string" || r.contentType === null)
+  );
+}
+
+/**
+ * Discord serves attachments over https from its public CDN, with plain URLs; anything else did not come from
+ * Discord (and a control character would also fail the insert of the request).
+ */
+function isAttachmentUrl(text: string): boolean {
+  if (/[\p{Cc}\p{Cs}]/u.test(text)) return false;
+  const url = httpsLink(text);
+  return url !== undefined && hostProblem(url) === undefined;
+}
 
 const mediaAttachment = (option: string, media: "image" | "video") => {
   const types: readonly string[] = media === "image" ? LIMITS.imageContentTypes : LIMITS.videoContentTypes;
   const max = media === "image" ? LIMITS.imageMaxBytes : LIMITS.videoMaxBytes;
-  const label = media === "image" ? "a PNG, JPEG or WebP image" : "an MP4 or MOV video";
-  return z.custom<AttachmentInfo>().superRefine((a, ctx) => {
+  return z.custom<AttachmentInfo>(isAttachment, { error: say.notAttached(option) }).superRefine((a, ctx) => {
+    if (!isAttachmentUrl(a.url)) {
+      issues(ctx, [say.notAttached(option)]);
+      return;
+    }
     const type = (a.contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-    if (!types.includes(type)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `\`${option}\` must be ${label}; \`${a.name}\` is ${type || "of unknown type"}.`,
-      });
-    }
-    if (a.size > max) {
-      ctx.addIssue({
-        code: "custom",
-        message: `\`${option}\` is ${mb(a.size)}; the limit is ${mb(max)}.`,
-      });
-    }
+    if (!types.includes(type)) issues(ctx, [say.mediaType(option, media, a.name, type)]);
+    if (a.size > max) issues(ctx, [say.mediaSize(option, a.size, max)]);
   });
 };
 
@@ -92,11 +140,11 @@ function oneSource(
   required: boolean,
 ): string | undefined {
   if (attachment && url) {
-    ctx.addIssue({ code: "custom", message: `Give either \`${names[0]}\` or \`${names[1]}\`, not both.` });
+    issues(ctx, [say.both(...names)]);
     return undefined;
   }
   if (!attachment && !url && required) {
-    ctx.addIssue({ code: "custom", message: `Attach \`${names[0]}\` or give \`${names[1]}\`.` });
+    issues(ctx, [say.neither(...names)]);
     return undefined;
   }
   return attachment?.url ?? url;
@@ -106,48 +154,55 @@ function kling3Only(ctx: z.RefinementCtx, model: Model, given: Record<string, un
   if (KLING3_MODELS.includes(model)) return;
   const names = Object.entries(given)
     .filter(([, v]) => v !== undefined)
-    .map(([k]) => `\`${k}\``);
-  if (names.length > 0) {
-    ctx.addIssue({
-      code: "custom",
-      message: `${names.join(" and ")} ${names.length > 1 ? "apply" : "applies"} only to Kling 3.0 models (\`pro\`, \`std\`): remove ${names.length > 1 ? "them" : "it"} or pick one of those models.`,
-    });
-  }
+    .map(([k]) => k);
+  if (names.length > 0) issues(ctx, [say.kling3Only(names)]);
 }
 
-const promptSchema = z
-  .string()
-  .trim()
-  .min(1, "`prompt` is empty: describe what the video should show.")
-  .max(LIMITS.promptMaxLength, `\`prompt\` is too long (at most ${LIMITS.promptMaxLength} characters).`);
+/** The model a request asks for, or `undefined` when what it gives is not a model (refused by the schema). */
+function requestedModel(given: unknown, fallback: Model): Model | undefined {
+  if (given === undefined) return fallback;
+  return (MODELS as readonly unknown[]).includes(given) ? (given as Model) : undefined;
+}
 
-const negativeSchema = z
-  .string()
-  .trim()
-  .min(1, "`negative_prompt` is empty: leave it out or say what to avoid.")
-  .max(LIMITS.negativePromptMaxLength)
-  .optional();
+/** Free text: a missing required one reads as empty, a value of another type is refused by name. */
+const freeText = (option: string, maxLength: number) =>
+  z
+    .string({
+      error: (i) => (i.input === undefined ? say.empty(option) : say.wrongType(option, EXPECTED.text)),
+    })
+    .trim()
+    .superRefine((v, ctx) => issues(ctx, freeTextProblems(option, v, maxLength)));
 
+const promptSchema = freeText("prompt", LIMITS.promptMaxLength);
+
+const negativeSchema = freeText("negative_prompt", LIMITS.negativePromptMaxLength).optional();
+
+const choice = <const T extends readonly [string, ...string[]]>(option: string, values: T) =>
+  z.enum(values, { error: say.notChoice(option, values) });
+
+const flag = (option: string) => z.boolean({ error: say.wrongType(option, EXPECTED.boolean) });
+
+const durationRange = say.durationRange("duration", LIMITS.durationMin, LIMITS.durationMax);
 const durationSchema = z
-  .number()
-  .int(`\`duration\` must be a whole number of seconds.`)
-  .min(LIMITS.durationMin, `\`duration\` must be ${LIMITS.durationMin}–${LIMITS.durationMax} seconds.`)
-  .max(LIMITS.durationMax, `\`duration\` must be ${LIMITS.durationMin}–${LIMITS.durationMax} seconds.`)
+  .number({ error: say.durationWhole("duration") })
+  .int(say.durationWhole("duration"))
+  .min(LIMITS.durationMin, durationRange)
+  .max(LIMITS.durationMax, durationRange)
   .optional()
   .transform((v) => v ?? LIMITS.durationDefault);
 
 const fidelitySchema = z
-  .number()
-  .min(0, "`prompt_fidelity` must be 0–1.")
-  .max(1, "`prompt_fidelity` must be 0–1.");
+  .number({ error: say.fidelityRange("prompt_fidelity") })
+  .min(0, say.fidelityRange("prompt_fidelity"))
+  .max(1, say.fidelityRange("prompt_fidelity"));
 
 /** Options `/video text` and `/video image` share. */
 const generationFields = {
   prompt: promptSchema,
-  model: z.enum(MODELS).optional(),
+  model: choice("model", MODELS).optional(),
   duration: durationSchema,
-  aspect_ratio: z.enum(ASPECT_RATIOS).optional(),
-  sound: z.boolean().optional(),
+  aspect_ratio: choice("aspect_ratio", ASPECT_RATIOS).optional(),
+  sound: flag("sound").optional(),
   negative_prompt: negativeSchema,
   prompt_fidelity: fidelitySchema.optional(),
 };
@@ -227,16 +282,16 @@ const referenceSchema = z
     image6: mediaAttachment("image6", "image").optional(),
     image7: mediaAttachment("image7", "image").optional(),
     video: mediaAttachment("video", "video").optional(),
-    quality: z.enum(QUALITIES).optional(),
+    quality: choice("quality", QUALITIES).optional(),
     duration: durationSchema,
-    aspect_ratio: z.enum(ASPECT_RATIOS).optional(),
+    aspect_ratio: choice("aspect_ratio", ASPECT_RATIOS).optional(),
   })
   .transform((a, ctx) => {
     const images = [a.image1, a.image2, a.image3, a.image4, a.image5, a.image6, a.image7]
       .filter((i): i is AttachmentInfo => i !== undefined)
       .map((i) => i.url);
     if (images.length === 0) {
-      ctx.addIssue({ code: "custom", message: "Attach at least one reference image (`image1`)." });
+      issues(ctx, [say.referenceImageMissing("image1")]);
       return z.NEVER;
     }
     const model: Model = a.quality === "pro" ? "o3-pro" : "o3-std";
@@ -261,8 +316,8 @@ const editSchema = z
     prompt: promptSchema,
     video: mediaAttachment("video", "video").optional(),
     video_url: httpsUrl("video_url").optional(),
-    quality: z.enum(QUALITIES).optional(),
-    keep_original_sound: z.boolean().optional(),
+    quality: choice("quality", QUALITIES).optional(),
+    keep_original_sound: flag("keep_original_sound").optional(),
   })
   .transform((a, ctx) => {
     const video = oneSource(ctx, a.video, a.video_url, ["video", "video_url"], true);
@@ -305,9 +360,10 @@ function toValidation(
 export function validateText(args: VideoTextArgs, ctx: ValidationContext = {}): Validation {
   const model = ctx.defaultModel ?? DEFAULT_MODEL;
   return toValidation(textSchema(model).safeParse(args), () =>
-    collect((c) =>
-      kling3Only(c, args.model ?? model, { sound: args.sound, prompt_fidelity: args.prompt_fidelity }),
-    ),
+    collect((c) => {
+      const chosen = requestedModel(args.model, model);
+      if (chosen) kling3Only(c, chosen, { sound: args.sound, prompt_fidelity: args.prompt_fidelity });
+    }),
   );
 }
 
@@ -315,7 +371,8 @@ export function validateImage(args: VideoImageArgs, ctx: ValidationContext = {})
   const model = ctx.defaultModel ?? DEFAULT_MODEL;
   return toValidation(imageSchema(model).safeParse(args), () =>
     collect((c) => {
-      kling3Only(c, args.model ?? model, { sound: args.sound, prompt_fidelity: args.prompt_fidelity });
+      const chosen = requestedModel(args.model, model);
+      if (chosen) kling3Only(c, chosen, { sound: args.sound, prompt_fidelity: args.prompt_fidelity });
       oneSource(c, args.image, args.image_url, ["image", "image_url"], true);
       oneSource(c, args.end_image, args.end_image_url, ["end_image", "end_image_url"], false);
     }),
@@ -330,4 +387,19 @@ export function validateEdit(args: VideoEditArgs): Validation {
   return toValidation(editSchema.safeParse(args), () =>
     collect((c) => oneSource(c, args.video, args.video_url, ["video", "video_url"], true)),
   );
+}
+
+const jobSchema = z
+  .number({ error: say.jobNumber("job") })
+  .int(say.jobNumber("job"))
+  .min(1, say.jobNumber("job"))
+  .max(Number.MAX_SAFE_INTEGER, say.jobNumber("job"));
+
+/** `/video status`: the job number to look up. */
+export function validateStatus(
+  args: VideoStatusArgs,
+): { ok: true; value: number } | { ok: false; problems: string[] } {
+  const result = jobSchema.safeParse(args.job);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, problems: [...new Set(result.error.issues.map((i) => i.message))] };
 }
