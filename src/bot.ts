@@ -1,13 +1,12 @@
 import { hostname } from "node:os";
 import { Client, Events, GatewayIntentBits, REST } from "discord.js";
-import type { Dispatcher } from "undici";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
 import { createInteractionHandler } from "./discord/interactions.js";
 import { registerCommands } from "./discord/register.js";
 import { Replies } from "./discord/replies.js";
 import { restOptions } from "./discord/rest.js";
-import { createDownloadAgent } from "./jobs/download.js";
+import { VideoFetcher } from "./jobs/download.js";
 import { Poller } from "./jobs/poller.js";
 import type { JobServices } from "./jobs/service.js";
 import { type KlingApi, KlingClient, type KlingClientOptions } from "./kling/client.js";
@@ -74,13 +73,23 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       })
     : undefined;
   const rest = client?.rest ?? makeRest(config);
-  const download: Dispatcher = createDownloadAgent(60_000);
+  const download = new VideoFetcher({
+    policy: {
+      maxBytes: config.poll.maxVideoBytes,
+      totalTimeoutMs: config.download.timeoutMs,
+      minBytesPerSecond: config.download.minBytesPerSecond,
+      graceMs: Math.min(10_000, Math.floor(config.download.timeoutMs / 4)),
+    },
+    trustedOrigins: config.download.trustedOrigins,
+  });
+  const stopping = new AbortController();
   const services: JobServices = {
     db: database.db,
     kling: parts.kling,
     replies: new Replies({ rest, logger, now }),
     download,
     logger,
+    signal: stopping.signal,
     now,
     owner,
     estimates: new Map(),
@@ -98,6 +107,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
   const poller = polling
     ? new Poller(services, {
         concurrency: config.poll.concurrency,
+        deliveryConcurrency: config.poll.deliveryConcurrency,
         idleMs: Math.min(1_000, config.poll.intervalMs),
       })
     : undefined;
@@ -139,6 +149,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     async stop() {
       await client?.destroy();
       await Promise.allSettled([...handlers]);
+      stopping.abort();
       await poller?.stop();
       await download.close();
     },

@@ -81,6 +81,30 @@ export const envSchema = z.object({
   POLL_CONCURRENCY: int(8, 1, 256),
   JOB_LEASE_MS: int(120_000, 500, 3_600_000),
   MAX_VIDEO_BYTES: int(100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+  // Fetching finished videos.
+  DELIVERY_CONCURRENCY: int(4, 1, 64),
+  DOWNLOAD_TIMEOUT_MS: int(120_000, 500, 3_600_000),
+  DOWNLOAD_MIN_BYTES_PER_SEC: int(32 * 1024, 0, 1024 * 1024 * 1024),
+  TRUSTED_VIDEO_ORIGINS: optionalString.transform((v, ctx) => {
+    const origins: string[] = [];
+    for (const item of (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      try {
+        const url = new URL(item);
+        if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("scheme");
+        origins.push(url.origin);
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: "must be comma-separated http(s) origins, e.g. https://cdn.example.com",
+        });
+        return z.NEVER;
+      }
+    }
+    return origins;
+  }),
   REGISTER_COMMANDS: optionalString.pipe(z.stringbool().optional()).transform((v) => v ?? true),
   // Scaling: what this process does, and which gateway shard it runs.
   PROCESS_ROLE: optionalString
@@ -113,6 +137,13 @@ export interface Config {
     concurrency: number;
     maxVideoBytes: number;
     leaseMs: number;
+    deliveryConcurrency: number;
+  };
+  download: {
+    timeoutMs: number;
+    minBytesPerSecond: number;
+    /** Origins whose video links are fetched without the https and public-address rules; the API's own is one. */
+    trustedOrigins: readonly string[];
   };
   registerCommands: boolean;
   /** `all`: gateway and poller; `gateway`: answers commands only; `worker`: polls and delivers only. */
@@ -184,6 +215,14 @@ export function loadConfig(
       concurrency: e.POLL_CONCURRENCY,
       maxVideoBytes: e.MAX_VIDEO_BYTES,
       leaseMs: e.JOB_LEASE_MS,
+      deliveryConcurrency: e.DELIVERY_CONCURRENCY,
+    },
+    download: {
+      timeoutMs: e.DOWNLOAD_TIMEOUT_MS,
+      minBytesPerSecond: e.DOWNLOAD_MIN_BYTES_PER_SEC,
+      trustedOrigins: [
+        ...new Set([new URL(e.KLING_API_URL ?? "https://kling3api.com").origin, ...e.TRUSTED_VIDEO_ORIGINS]),
+      ],
     },
     registerCommands: e.REGISTER_COMMANDS,
     role: e.PROCESS_ROLE,

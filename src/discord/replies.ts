@@ -1,4 +1,4 @@
-import { DiscordAPIError, type RawFile, type REST, Routes } from "discord.js";
+import { type APIMessage, DiscordAPIError, type RawFile, type REST, Routes } from "discord.js";
 import type { Logger } from "../log.js";
 import type { ReplyMessage } from "./render.js";
 
@@ -30,6 +30,9 @@ export interface SentReply {
 const DEAD_TOKEN_CODES = new Set<number | string>([50027, 10015, 10062]);
 /** The channel edit can fail for lack of access, or because the message is gone. */
 const CHANNEL_EDIT_GIVE_UP = new Set<number | string>([10003, 10008, 50001, 50013, 50083]);
+
+/** How many of a channel's latest messages are searched for a job's earlier post. */
+const EARLIER_POST_SCAN = 100;
 
 /** Stop using a token this long before Discord's 15 minutes are over, so an edit is not cut off. */
 export const TOKEN_SAFETY_MARGIN_MS = 30_000;
@@ -76,6 +79,7 @@ export class Replies {
   private readonly rest: REST;
   private readonly log: Logger;
   private readonly now: () => Date;
+  private botUserId: string | undefined;
 
   constructor(options: RepliesOptions) {
     this.rest = options.rest;
@@ -129,12 +133,47 @@ export class Replies {
     return this.post(target, build(target.userId));
   }
 
-  /** A new channel message. The nonce makes a retried post (REST retries 5xx) land once. */
+  /**
+   * A new channel message. The nonce makes a retried post (REST retries 5xx) land once within Discord's nonce
+   * window; a post of an earlier life of the bot (it died before recording the message id, and came back
+   * later than the window) is found among the channel's latest messages and edited instead of posted again.
+   */
   async post(target: ReplyTarget, message: ReplyMessage): Promise<SentReply> {
+    const earlier = await this.findEarlierPost(target);
+    if (earlier) {
+      this.log.info({ jobId: target.jobId, messageId: earlier }, "found the job's earlier post; editing it");
+      await this.rest.patch(Routes.channelMessage(target.channelId, earlier), {
+        body: body(message),
+        files: files(message),
+      });
+      return { route: "channel-edit", messageId: earlier };
+    }
     const res = (await this.rest.post(Routes.channelMessages(target.channelId), {
       body: { ...body(message), nonce: `kling-job-${target.jobId}`, enforce_nonce: true },
       files: files(message),
     })) as { id?: string };
     return { route: "channel-post", messageId: res.id };
+  }
+
+  /** The bot's own earlier post for this job among the channel's latest messages, if any. */
+  private async findEarlierPost(target: ReplyTarget): Promise<string | undefined> {
+    try {
+      this.botUserId ??= ((await this.rest.get(Routes.user("@me"))) as { id: string }).id;
+      const latest = (await this.rest.get(Routes.channelMessages(target.channelId), {
+        query: new URLSearchParams({ limit: String(EARLIER_POST_SCAN) }),
+      })) as APIMessage[];
+      const title = new RegExp(`#${target.jobId}(?!\\d)`);
+      const mention = `<@${target.userId}>`;
+      return latest.find(
+        (m) =>
+          m.author?.id === this.botUserId &&
+          m.content.includes(mention) &&
+          m.embeds.some((e) => title.test(e.title ?? "")),
+      )?.id;
+    } catch (err) {
+      // No history permission, or Discord did not answer: post (the nonce still guards a quick retry).
+      this.log.warn({ err, jobId: target.jobId }, "could not look for an earlier post of this job");
+      return undefined;
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { jobs } from "../db/schema.js";
+import { isConnectionError } from "../db/transient.js";
 import { claimDueJobs, type JobRow, releaseLease } from "./repository.js";
 import {
   deliverJob,
@@ -9,12 +10,25 @@ import {
   submitJob,
   withLease,
 } from "./service.js";
-import { ACTIVE_STATES } from "./states.js";
+import { ACTIVE_STATES, type JobState } from "./states.js";
+
+/** Jobs that wait on the API (submit, status checks), and jobs that wait on a video host and Discord. */
+const API_STEPS: readonly JobState[] = ["pending", "submitting", "running"];
+const DELIVERY_STEPS: readonly JobState[] = ["delivering"];
+
+export interface PollerOptions {
+  /** Jobs worked on at once for API steps. */
+  concurrency: number;
+  /** Jobs delivered at once; separate slots, so slow video hosts never hold back polling. */
+  deliveryConcurrency: number;
+  idleMs: number;
+}
 
 /**
  * One polling loop per process. It claims due jobs with a lease (`FOR UPDATE SKIP LOCKED`), so any
  * number of processes can share one Postgres without polling or delivering a job twice, and it stops
- * cleanly: `stop()` lets the jobs in hand finish, then gives their leases back.
+ * cleanly: `stop()` lets the jobs in hand finish (downloads end at once through the services' stop signal),
+ * then gives their leases back.
  */
 export class Poller {
   private stopping = false;
@@ -22,11 +36,12 @@ export class Poller {
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightIds = new Set<number>();
+  private readonly busy = { api: 0, delivery: 0 };
 
   private readonly s: JobServices;
-  private readonly options: { concurrency: number; idleMs: number };
+  private readonly options: PollerOptions;
 
-  constructor(services: JobServices, options: { concurrency: number; idleMs: number }) {
+  constructor(services: JobServices, options: PollerOptions) {
     this.s = services;
     this.options = options;
   }
@@ -59,9 +74,15 @@ export class Poller {
       );
   }
 
-  /** One pass: claim what is due (up to the free slots) and start working on it. */
+  /** One pass: claim what is due (up to the free slots of each kind) and start working on it. */
   private async tick(): Promise<number> {
-    const free = this.options.concurrency - this.inFlight.size;
+    const api = await this.claim("api", this.options.concurrency, API_STEPS);
+    const delivery = await this.claim("delivery", this.options.deliveryConcurrency, DELIVERY_STEPS);
+    return api + delivery;
+  }
+
+  private async claim(kind: "api" | "delivery", slots: number, states: readonly JobState[]): Promise<number> {
+    const free = slots - this.busy[kind];
     if (free <= 0) return 0;
     const batch = await claimDueJobs(this.s.db, {
       owner: this.s.owner,
@@ -69,12 +90,15 @@ export class Poller {
       leaseMs: this.s.settings.leaseMs,
       now: this.s.now(),
       exclude: [...this.inFlightIds],
+      states,
     });
     for (const job of batch) {
       this.inFlightIds.add(job.id);
+      this.busy[kind] += 1;
       const work = withLease(this.s, job.id, () => this.process(job)).finally(() => {
         this.inFlight.delete(work);
         this.inFlightIds.delete(job.id);
+        this.busy[kind] -= 1;
         this.wake?.();
       });
       this.inFlight.add(work);
@@ -83,15 +107,21 @@ export class Poller {
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
     while (!this.stopping) {
       let claimed = 0;
       try {
         claimed = await this.tick();
+        if (failures > 0) this.s.logger.info({ failures }, "poller passes work again");
+        failures = 0;
       } catch (err) {
-        this.s.logger.error({ err }, "poller pass failed");
+        // A database that does not answer is logged once and waited out with growing pauses, not every pass.
+        if (failures === 0 || !isConnectionError(err)) this.s.logger.error({ err }, "poller pass failed");
+        failures += 1;
       }
       if (this.stopping) break;
-      if (claimed === 0) await this.sleep(this.options.idleMs);
+      if (failures > 0) await this.sleep(Math.min(this.options.idleMs * 2 ** failures, 5_000));
+      else if (claimed === 0) await this.sleep(this.options.idleMs);
     }
   }
 

@@ -50,9 +50,17 @@ export async function transitionJob(
  */
 export async function claimDueJobs(
   db: Database,
-  options: { owner: string; limit: number; leaseMs: number; now: Date; exclude?: readonly number[] },
+  options: {
+    owner: string;
+    limit: number;
+    leaseMs: number;
+    now: Date;
+    exclude?: readonly number[];
+    /** Only jobs in these states (default: every state that can still move). */
+    states?: readonly JobState[];
+  },
 ): Promise<JobRow[]> {
-  const { owner, limit, leaseMs, now, exclude = [] } = options;
+  const { owner, limit, leaseMs, now, exclude = [], states = ACTIVE_STATES } = options;
   const leaseUntil = new Date(now.getTime() + leaseMs);
   return db.transaction(async (tx) => {
     const due = await tx
@@ -60,7 +68,7 @@ export async function claimDueJobs(
       .from(jobs)
       .where(
         and(
-          inArray(jobs.state, [...ACTIVE_STATES]),
+          inArray(jobs.state, [...states]),
           lte(jobs.nextPollAt, now),
           or(isNull(jobs.leaseExpiresAt), lt(jobs.leaseExpiresAt, now)),
           // Never a job this process is still working on, whatever its lease says.
@@ -156,7 +164,9 @@ export async function heldCredits(db: Database, guildId: string): Promise<number
   const [row] = await db
     .select({ held: sql<string | null>`sum(${jobs.estimatedCost})` })
     .from(jobs)
-    .where(and(eq(jobs.guildId, guildId), inArray(jobs.state, ["pending", "submitting", "running"])));
+    .where(
+      and(eq(jobs.guildId, guildId), inArray(jobs.state, ["pending", "submitting", "running", "delivering"])),
+    );
   return Number(row?.held ?? 0);
 }
 

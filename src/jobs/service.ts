@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { and, eq } from "drizzle-orm";
-import type { Dispatcher } from "undici";
 import type { Database } from "../db/database.js";
 import { jobs } from "../db/schema.js";
+import { isConnectionError } from "../db/transient.js";
 import * as render from "../discord/render.js";
 import { isTooLarge, type Replies, type ReplyTarget, type SentReply } from "../discord/replies.js";
 import type { KlingApi } from "../kling/client.js";
@@ -10,7 +11,7 @@ import { costOfRequest } from "../kling/pricing.js";
 import type { TaskStatus } from "../kling/types.js";
 import { captureCredits, ensureGuild, getBalance, releaseCredits, reserveCredits } from "../ledger/ledger.js";
 import type { Logger } from "../log.js";
-import { DownloadError, downloadVideo } from "./download.js";
+import { DownloadError, type VideoFetcher } from "./download.js";
 import {
   findJobByInteraction,
   type JobRow,
@@ -35,7 +36,7 @@ export interface JobSettings {
   defaultGuildCredits: number;
   /** How long a claimed job stays this process's before another may take it over. */
   leaseMs: number;
-  /** How many times a submit the API refused with a retryable error (429, 5xx) is tried. */
+  /** How many times a submit that surely never reached the API (a 429, a refused connection) is tried. */
   maxSubmitAttempts: number;
 }
 
@@ -43,8 +44,10 @@ export interface JobServices {
   db: Database;
   kling: KlingApi;
   replies: Replies;
-  download: Dispatcher;
+  download: VideoFetcher;
   logger: Logger;
+  /** Aborted when the process stops: downloads and waits end at once, their jobs stay for the next poller. */
+  signal: AbortSignal;
   now: () => Date;
   /** This process's lease owner name. */
   owner: string;
@@ -57,6 +60,10 @@ export interface JobServices {
 export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 /** Tries to post a finished video before the job is closed without it (its link stays in /video status). */
 const MAX_DELIVERY_ATTEMPTS = 6;
+/** Tries to fetch a finished video from the API's host before the job fails and its credits go back. */
+export const MAX_DOWNLOAD_ATTEMPTS = 3;
+/** How long a created task's id is kept, and its write retried, while the database does not answer. */
+const STORE_TASK_RETRY_MS = 15 * 60_000;
 /** One request to Discord carries at most 25 MiB; leave room for the JSON part. */
 const REQUEST_BODY_LIMIT = 25 * 1024 * 1024 - 64 * 1024;
 
@@ -222,22 +229,7 @@ export async function submitJob(s: JobServices, pending: JobRow): Promise<JobRow
   }
   // Logged before the database records it, so a task is never untraceable if what follows fails.
   s.logger.info({ jobId: job.id, taskId: created.taskId, type: job.taskType }, "task created");
-  const now = s.now();
-  const running = await transitionJob(
-    s.db,
-    job.id,
-    "running",
-    {
-      klingTaskId: created.taskId,
-      submittedAt: now,
-      attempts: 0,
-      nextPollAt: new Date(now.getTime() + s.settings.pollIntervalMs),
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      lastEditAt: now,
-    },
-    { from: ["submitting"], owner: s.owner },
-  );
+  const running = await storeTaskId(s, job, created.taskId);
   if (!running) {
     s.logger.error(
       { jobId: job.id, taskId: created.taskId },
@@ -250,12 +242,57 @@ export async function submitJob(s: JobServices, pending: JobRow): Promise<JobRow
   return running;
 }
 
+/**
+ * The API made a task and charged for it: its id must reach the database, or the task is orphaned and the
+ * job is later taken for an interrupted one and refunded. A lost connection is waited out (a database restart
+ * takes seconds); the task id is logged at warn meanwhile, so an operator can reconcile if this process dies
+ * too. Stored from `submitting` whoever holds the lease now: the lease may have run out during the outage.
+ */
+async function storeTaskId(s: JobServices, job: JobRow, taskId: string): Promise<JobRow | undefined> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const now = s.now();
+    try {
+      return await transitionJob(
+        s.db,
+        job.id,
+        "running",
+        {
+          klingTaskId: taskId,
+          submittedAt: now,
+          attempts: 0,
+          nextPollAt: new Date(now.getTime() + s.settings.pollIntervalMs),
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          lastEditAt: now,
+        },
+        { from: ["submitting"] },
+      );
+    } catch (err) {
+      if (!isConnectionError(err) || Date.now() - started > STORE_TASK_RETRY_MS) {
+        s.logger.error({ err, jobId: job.id, taskId }, "could not store a created task's id; reconcile it");
+        throw err;
+      }
+      if (attempt === 0) {
+        s.logger.warn(
+          { err, jobId: job.id, taskId },
+          "the database did not answer while storing a created task's id; retrying until it does",
+        );
+      }
+      await sleep(Math.min(250 * 2 ** attempt, 5_000));
+    }
+  }
+}
+
 async function handleSubmitError(s: JobServices, job: JobRow, err: unknown): Promise<JobRow | undefined> {
   const kerr = err instanceof KlingError ? err : undefined;
-  // A 429 the client gave up on, or a 5xx the API answered: the API asks to try again later.
+  // Sent again only when the request surely never made a task: a 429 (the API refused it), or a failure
+  // before its bytes left (a refused connection). A 5xx, a timeout or an unreadable answer after sending
+  // may have made a task, and a second submit could make a second one: that job fails instead.
   const retry =
     kerr &&
-    (kerr.code === "RATE_LIMITED" || kerr.code === "INTERNAL_ERROR") &&
+    !kerr.maybeSubmitted &&
+    (kerr.code === "RATE_LIMITED" || kerr.retryable) &&
     job.attempts < s.settings.maxSubmitAttempts;
   if (retry) {
     const delay = kerr.retryAfterMs ?? backoff(2_000, job.attempts, 60_000);
@@ -273,14 +310,25 @@ async function handleSubmitError(s: JobServices, job: JobRow, err: unknown): Pro
     return back;
   }
   if (!kerr) s.logger.error({ err, jobId: job.id }, "submit failed unexpectedly");
+  if (kerr?.maybeSubmitted) {
+    s.logger.warn(
+      { err, jobId: job.id, code: kerr.code },
+      "the API may have made a task for this job; it is not sent again",
+    );
+  }
   const reason = kerr
     ? kerr.code === "TIMEOUT"
-      ? "The video service did not answer in time, so I can't tell whether it started this video. I stopped it here to be safe."
+      ? "The video service did not answer in time, so I can't tell whether it started this video. I stopped it here rather than risk making it twice. You can simply try again."
       : kerr.maybeSubmitted
-        ? "The video service answered in a way I can't read, so I can't tell whether it started this video. I stopped it here to be safe."
+        ? "The video service could not confirm this request, so I stopped it here rather than risk making it twice. You can simply try again."
         : kerr.userMessage
     : "Something went wrong while sending this video to the video service.";
-  return failJob(s, job, kerr?.code ?? "SUBMIT_ERROR", reason);
+  return failJob(
+    s,
+    job,
+    kerr?.maybeSubmitted && kerr.code !== "TIMEOUT" ? "UNCONFIRMED" : (kerr?.code ?? "SUBMIT_ERROR"),
+    reason,
+  );
 }
 
 /** End a job without a video: the reply says so, then the refund and the final state commit together. */
@@ -339,17 +387,17 @@ async function estimateFor(s: JobServices, taskType: string): Promise<number | u
   return value;
 }
 
-/** Check a running job's task; show progress, deliver or fail it. */
+/** Check a running job's task; show progress, hand it to delivery, or fail it. */
 export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
   const now = s.now();
   const started = job.submittedAt ?? job.createdAt;
-  if (now.getTime() - started.getTime() > s.settings.jobTimeoutMs) {
-    const minutes = Math.round(s.settings.jobTimeoutMs / 60_000);
+  const elapsedMs = now.getTime() - started.getTime();
+  if (elapsedMs > s.settings.jobTimeoutMs) {
     await failJob(
       s,
       job,
       "TIMEOUT",
-      `The video service took longer than ${minutes} minutes, so I stopped waiting.`,
+      `The video service has been working on this video for ${render.formatDuration(elapsedMs)}, longer than the ${render.formatDuration(s.settings.jobTimeoutMs)} I wait, so I stopped waiting.`,
     );
     return;
   }
@@ -371,6 +419,16 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
     await failJob(s, job, "TASK_FAILED", `The video service could not make this video: ${status.reason}`);
     return;
   }
+  if (status.state === "unusable") {
+    s.logger.warn({ jobId: job.id, taskId: job.klingTaskId }, "finished task without a usable video URL");
+    await failJob(
+      s,
+      job,
+      "NO_VIDEO_URL",
+      "The video service reported this video as finished but gave no link I can fetch it from.",
+    );
+    return;
+  }
   if (status.state === "succeeded") {
     // A charge the ledger cannot record (missing, fractional, negative) is settled at the estimate.
     const reported = status.consumedCredits;
@@ -378,21 +436,23 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
       reported !== undefined && Number.isSafeInteger(reported) && reported >= 0
         ? reported
         : job.estimatedCost;
-    const delivering = await s.db.transaction(async (tx) => {
-      const row = await transitionJob(
-        tx,
-        job.id,
-        "delivering",
-        { resultUrl: status.videoUrl, chargedCost: charged, finishedAt: now, attempts: 0 },
-        { from: ["running"], owner: s.owner },
-      );
-      if (!row) return undefined;
-      const settled = await captureCredits(tx, { guildId: job.guildId, jobId: job.id, charged });
-      if (settled.flagged)
-        s.logger.warn({ jobId: job.id, charged, held: job.estimatedCost }, "API charged more than held");
-      return row;
-    });
-    if (delivering) await deliverJob(s, delivering);
+    // The credits stay held until the video is posted: one the bot cannot fetch is not charged.
+    // Due at once, for the delivery slots, so a slow video host never holds a polling slot.
+    await transitionJob(
+      s.db,
+      job.id,
+      "delivering",
+      {
+        resultUrl: status.videoUrl,
+        chargedCost: charged,
+        finishedAt: now,
+        attempts: 0,
+        nextPollAt: now,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+      { from: ["running"], owner: s.owner },
+    );
     return;
   }
   const shown = await showProgress(s, job, now);
@@ -419,10 +479,29 @@ async function showProgress(s: JobServices, job: JobRow, now: Date): Promise<Par
   return { lastEditAt: now, progress: { text, at: now.toISOString() } };
 }
 
+/** Settle what the API charged for a delivered job, with its final state, in one transaction. */
+async function completeJob(s: JobServices, job: JobRow, patch: Partial<JobRow>): Promise<JobRow | undefined> {
+  const charged = job.chargedCost ?? job.estimatedCost;
+  return s.db.transaction(async (tx) => {
+    const row = await transitionJob(
+      tx,
+      job.id,
+      "completed",
+      { ...patch, interactionToken: null, leaseOwner: null, leaseExpiresAt: null },
+      { from: ["delivering"], owner: s.owner },
+    );
+    if (!row) return undefined;
+    const settled = await captureCredits(tx, { guildId: job.guildId, jobId: job.id, charged });
+    if (settled.flagged)
+      s.logger.warn({ jobId: job.id, charged, held: job.estimatedCost }, "API charged more than held");
+    return row;
+  });
+}
+
 /** Download the finished video and put it in the reply (or link it, saying why), then complete the job. */
 export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | undefined> {
-  const req = storedRequest(job);
   const target = replyTarget(job);
+  const req = storedRequest(job);
   // A channel post after the token expired does not get the requester's Nitro upload limit.
   const discordLimit = s.replies.tokenUsable(target)
     ? (req.delivery.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT)
@@ -434,10 +513,14 @@ export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | 
   const url = job.resultUrl!;
   let view: render.DeliveredView;
   try {
-    const dl = await downloadVideo(s.download, url, limit);
+    const dl = await s.download.fetch(url, { maxBytes: limit, signal: s.signal });
     view =
       dl.kind === "file"
-        ? { charged, tookMs, file: { name: `video-${job.id}.mp4`, data: dl.data, contentType: "video/mp4" } }
+        ? {
+            charged,
+            tookMs,
+            file: { name: `video-${job.id}.${dl.extension}`, data: dl.data, contentType: dl.contentType },
+          }
         : {
             charged,
             tookMs,
@@ -448,8 +531,7 @@ export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | 
           };
   } catch (err) {
     if (!(err instanceof DownloadError)) throw err;
-    s.logger.warn({ err, jobId: job.id }, "could not download the video; linking it");
-    view = { charged, tookMs, link: { url, why: "I could not download it to attach it" } };
+    return downloadFailed(s, job, err);
   }
   const post = (v: render.DeliveredView) =>
     s.replies.edit(target, (pingUserId) => render.delivered(summary, { ...v, pingUserId }), {
@@ -464,56 +546,71 @@ export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | 
     view = { charged, tookMs, link: { url, why: "Discord refused the file as too large" } };
     sent = await post(view);
   }
-  return finishDelivery(s, job, view, sent);
+  const done = await completeJob(s, job, { replyMessageId: sent.messageId ?? job.replyMessageId });
+  s.logger.info({ jobId: job.id, route: sent.route, attached: Boolean(view.file) }, "video delivered");
+  return done;
+}
+
+/**
+ * The finished video could not be fetched. A failure that may pass (a 5xx, a broken connection, a slow host)
+ * is tried again a few times; then, or at once for what never passes (not https, a non-public address, not a
+ * video), the job fails and its credits go back: the server never pays for a video it does not get.
+ */
+async function downloadFailed(s: JobServices, job: JobRow, err: DownloadError): Promise<JobRow | undefined> {
+  if (err.failure === "cancelled") {
+    // The process is stopping: the job stays as it is for the next poller, with no attempt counted.
+    await releaseLease(s.db, job.id, s.owner, s.now());
+    return undefined;
+  }
+  const attempt = job.attempts + 1;
+  if (err.retryable && attempt < MAX_DOWNLOAD_ATTEMPTS) {
+    const delay = backoff(s.settings.pollIntervalMs, attempt, 60_000);
+    s.logger.warn(
+      { err, jobId: job.id, failure: err.failure, attempt, delay },
+      "could not fetch the finished video; will try again",
+    );
+    await releaseLease(s.db, job.id, s.owner, new Date(s.now().getTime() + delay), attempt);
+    return undefined;
+  }
+  s.logger.warn(
+    { err, jobId: job.id, taskId: job.klingTaskId, failure: err.failure, attempt },
+    "could not fetch the finished video; the job fails and its credits go back",
+  );
+  return failJob(s, job, "VIDEO_UNAVAILABLE", videoUnavailableReason(err));
+}
+
+function videoUnavailableReason(err: DownloadError): string {
+  const why =
+    err.failure === "http-status"
+      ? `its host answered HTTP ${err.httpStatus}${err.httpStatus === 403 || err.httpStatus === 404 || err.httpStatus === 410 ? " (the link may have expired)" : ""}`
+      : err.failure === "not-a-video"
+        ? "what its link served is not a video file"
+        : err.failure === "private-address" ||
+            err.failure === "not-https" ||
+            err.failure === "too-many-redirects"
+          ? "its link points somewhere I do not download from"
+          : err.failure === "timed-out" || err.failure === "too-slow"
+            ? "its host was too slow"
+            : "its host could not be reached";
+  return `The video was made, but I could not fetch it: ${why}.`;
 }
 
 /**
  * A delivery Discord refused: try again later with growing pauses, and after the last attempt stop, so a
- * reply that cannot be written does not cost invalid requests forever. The credits stay captured: the video
- * was made and paid for, and its link is in `/video status`.
+ * reply that cannot be written does not cost invalid requests forever. The credits are captured: the video
+ * was made and fetched, and its link is in `/video status`.
  */
 async function retryDelivery(s: JobServices, job: JobRow, err: unknown): Promise<JobRow | undefined> {
   const attempt = job.attempts + 1;
   if (attempt >= MAX_DELIVERY_ATTEMPTS) {
     s.logger.error({ err, jobId: job.id, attempt }, "could not deliver the video; giving up");
-    return transitionJob(
-      s.db,
-      job.id,
-      "completed",
-      {
-        errorCode: "DELIVERY_FAILED",
-        errorMessage: "The video was made, but I could not post it in the channel.",
-        interactionToken: null,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-      },
-      { from: ["delivering"], owner: s.owner },
-    );
+    return completeJob(s, job, {
+      errorCode: "DELIVERY_FAILED",
+      errorMessage: "The video was made, but I could not post it in the channel.",
+    });
   }
   const delay = backoff(5_000, attempt, 300_000);
   s.logger.warn({ err, jobId: job.id, attempt, delay }, "could not deliver the video; will try again");
   await releaseLease(s.db, job.id, s.owner, new Date(s.now().getTime() + delay), attempt);
   return undefined;
-}
-
-async function finishDelivery(
-  s: JobServices,
-  job: JobRow,
-  view: render.DeliveredView,
-  sent: SentReply,
-): Promise<JobRow | undefined> {
-  const done = await transitionJob(
-    s.db,
-    job.id,
-    "completed",
-    {
-      interactionToken: null,
-      replyMessageId: sent.messageId ?? job.replyMessageId,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    },
-    { from: ["delivering"], owner: s.owner },
-  );
-  s.logger.info({ jobId: job.id, route: sent.route, attached: Boolean(view.file) }, "video delivered");
-  return done;
 }

@@ -3,16 +3,17 @@
  * (`update … where id = $1 and state = any($allowedFrom)`), so a repeated or late event is harmless.
  *
  *   pending ──► submitting ──► running ──► delivering ──► completed
- *      │            │             │
- *      └────────────┴─────────────┴──────► failed
+ *      │            │             │             │
+ *      └────────────┴─────────────┴─────────────┴──────► failed
  *
  * - pending:    row stored and credits held; nothing sent to the API yet.
  * - submitting: the generate call is (or may be) in flight. A job found here after a crash is
  *               resolved by the recovery rule in the poller (see README, "Restarts").
  * - running:    the API accepted the task; the poller checks its status.
- * - delivering: the task succeeded and its credits are captured; the video is being posted.
- * - completed:  the reply shows the video (or a link to it).
- * - failed:     ended without a video; held credits released.
+ * - delivering: the task succeeded (its charge is known, its credits still held); the video is being
+ *               fetched and posted.
+ * - completed:  the reply shows the video (or a link to it); the credits are captured at what the API charged.
+ * - failed:     ended without a video (also: a finished video that could not be fetched); credits released.
  */
 export const JOB_STATES = ["pending", "submitting", "running", "delivering", "completed", "failed"] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -21,7 +22,7 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = Obje
   pending: ["submitting", "failed"],
   submitting: ["running", "failed"],
   running: ["running", "delivering", "failed"],
-  delivering: ["completed"],
+  delivering: ["completed", "failed"],
   completed: [],
   failed: [],
 });

@@ -510,9 +510,9 @@ export class KlingClient implements KlingApi {
       if (videoUrl) return { state: "succeeded", taskId, videoUrl, ...consumed };
       // A just-created task cannot have a video yet; the poll will find it.
       if (fromGenerate) return { state: "running", taskId, rawStatus: raw, ...consumed };
-      throw new KlingResponseError({
-        message: `Kling reported task ${taskId} as ${raw} without a video URL in data.response`,
-      });
+      // Polling again would not change the answer: end the job at once with the reason.
+      this.#log.warn({ taskId, rawStatus: raw }, "Kling reported a finished task without a usable video URL");
+      return { state: "unusable", taskId, reason: "no usable video URL in data.response", ...consumed };
     }
     if (FAILED.has(key)) {
       const reason =

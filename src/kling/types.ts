@@ -100,7 +100,9 @@ export interface GenerateRequest {
 export type TaskStatus =
   | { state: "running"; taskId: string; rawStatus: string; consumedCredits?: number }
   | { state: "succeeded"; taskId: string; videoUrl: string; consumedCredits?: number }
-  | { state: "failed"; taskId: string; reason: string; consumedCredits?: number };
+  | { state: "failed"; taskId: string; reason: string; consumedCredits?: number }
+  /** The API says the task succeeded but names no video the bot may fetch (none, not a URL, not http(s)). */
+  | { state: "unusable"; taskId: string; reason: string; consumedCredits?: number };
 
 /**
  * Domain field → wire field. The seed shows `type`, `prompt`, `duration`, `aspect_ratio`, `image`, `video`,

@@ -7,7 +7,7 @@ import {
   startKlingSimulator,
 } from "../../src/kling-sim/server.js";
 import { createLogger, silentLogger } from "../../src/log.js";
-import { type FakeDiscord, startFakeDiscord } from "../fakes/discord/index.js";
+import { type FakeDiscord, type FakeDiscordOptions, startFakeDiscord } from "../fakes/discord/index.js";
 import { openTestDatabase, type TestDatabase, type TestDriver } from "../helpers/db.js";
 
 /**
@@ -47,19 +47,24 @@ export interface StackOptions {
   driver?: TestDriver;
   sim?: KlingSimulatorOptions;
   env?: Record<string, string>;
+  discord?: Omit<FakeDiscordOptions, "guilds">;
+  /** The API URL the bot uses, given the simulator's (e.g. a proxy in front of it). Default: the simulator. */
+  apiUrl?: (sim: KlingSimulator) => Promise<string>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const discord = await startFakeDiscord({
     guilds: [{ id: GUILD_ID, channels: [{ id: CHANNEL_ID, name: "videos" }] }],
+    ...options.discord,
   });
   const sim = await startKlingSimulator({ apiKey: SIM_KEY, taskDurationMs: 150, ...options.sim });
+  const apiUrl = options.apiUrl ? await options.apiUrl(sim) : sim.url;
   const database = await openTestDatabase(options.driver ?? "pglite");
   const env: Record<string, string> = {
     DISCORD_TOKEN: discord.token,
     DISCORD_API_URL: discord.apiUrl,
     KLING_API_KEY: SIM_KEY,
-    KLING_API_URL: sim.url,
+    KLING_API_URL: apiUrl,
     DEFAULT_GUILD_CREDITS: "10000",
     POLL_INTERVAL_MS: "60",
     PROGRESS_INTERVAL_MS: "0",
@@ -68,6 +73,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DEV_GUILD_ID: GUILD_ID,
     LOG_LEVEL: "silent",
     ...options.env,
+    // The simulator serves its videos from its own origin (http on loopback): trusted, like an operator's CDN.
+    TRUSTED_VIDEO_ORIGINS: [sim.url, options.env?.TRUSTED_VIDEO_ORIGINS].filter(Boolean).join(","),
   };
   const config = loadConfig(env, ["bot", "kling"]);
   // E2E_LOG=debug shows the bot's log while a test runs.

@@ -9,7 +9,7 @@ import { silentLogger } from "../../src/log.js";
 import { startFakeDiscord } from "../fakes/discord/index.js";
 import { FixtureProcess } from "../helpers/child.js";
 import { createPgliteDir, createPostgresDatabase, testDrivers } from "../helpers/db.js";
-import { CHANNEL_ID, GUILD_ID, SIM_KEY, videoText } from "./harness.js";
+import { CHANNEL_ID, GUILD_ID, SIM_KEY, USER_ID, videoText } from "./harness.js";
 
 /**
  * The real entry point (`src/main.ts`) in child processes, killed with SIGKILL in the middle of a job and
@@ -25,9 +25,10 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     cleanups.length = 0;
   });
 
-  async function setup(taskMs: number) {
+  async function setup(taskMs: number, discordOptions: { nonceWindowMs?: number } = {}) {
     const discord = await startFakeDiscord({
       guilds: [{ id: GUILD_ID, channels: [{ id: CHANNEL_ID, name: "videos" }] }],
+      ...discordOptions,
     });
     cleanups.push(() => discord.close());
     const sim = await startKlingSimulator({ apiKey: SIM_KEY, taskDurationMs: taskMs });
@@ -163,6 +164,70 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
         ["release", 300],
       ]);
       expect(await getBalance(db.db, GUILD_ID)).toBe(10_000);
+      expect((await checkInvariants(db.db)).ok).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("posts a video once when it restarts after the post but later than Discord's nonce window", async () => {
+    const { discord, start, openHere } = await setup(300, { nonceWindowMs: 500 });
+    const first = start();
+    await waitStarted(first);
+    const { id, token } = await discord.sendInteraction(videoText(discord, "A harbour at dawn"));
+    const queued = await discord.waitFor(() => {
+      const m = discord.interactionState(id)?.original;
+      return m && JSON.stringify(m.embeds).includes("queued") ? m : undefined;
+    }, 20_000);
+    // The token is gone and the member deleted the reply: the video must go out as a new channel post.
+    discord.expireToken(token);
+    discord.inject({
+      method: "PATCH",
+      path: `/channels/${CHANNEL_ID}/messages/${queued.id}`,
+      status: 404,
+      code: 10008,
+      count: 50,
+    });
+    // The post takes effect, but its answer is late: the bot dies before it can record the message.
+    discord.inject({
+      method: "POST",
+      path: `/channels/${CHANNEL_ID}/messages`,
+      processFirst: true,
+      delayMs: 30_000,
+      status: 500,
+      count: 1,
+    });
+    const isPost = (m: { content: string; createdWith: { route: string } }) =>
+      m.createdWith.route === "channel" && m.content.includes("your video is ready");
+    await discord.waitFor(() => discord.channelMessages(CHANNEL_ID).find(isPost), 30_000);
+    first.kill("SIGKILL");
+    await first.exited;
+    // Later than the nonce window: a repeated post with the same nonce would be a second message.
+    await new Promise((r) => setTimeout(r, 800));
+
+    const second = start();
+    await waitStarted(second);
+    // The second life finds its earlier post and edits it with the video instead of posting again.
+    await discord.waitFor(
+      () => discord.channelMessages(CHANNEL_ID).find((m) => isPost(m) && m.edits.length > 0),
+      30_000,
+    );
+    second.kill("SIGTERM");
+    await second.exited;
+    const posts = discord.channelMessages(CHANNEL_ID).filter(isPost);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.attachments).toHaveLength(1);
+    expect(posts[0]!.allowed_mentions).toEqual({ parse: [], users: [USER_ID] });
+
+    const db = await openHere();
+    try {
+      const { job, movements } = await ledger(db, id);
+      expect(job.state).toBe("completed");
+      expect(job.replyMessageId).toBe(posts[0]!.id);
+      expect(movements).toEqual([
+        ["capture", 0],
+        ["hold", -300],
+      ]);
       expect((await checkInvariants(db.db)).ok).toBe(true);
     } finally {
       await db.close();

@@ -539,11 +539,32 @@ describe("status normalisation", () => {
     expect(warnings[0]).toMatchObject({ rawStatus: "MYSTERY_STATE", taskId: id });
   });
 
-  it("a success without a video URL is a bad response", async () => {
+  it("a success without a usable video URL is reported as unusable, not as an error to poll again", async () => {
     const id = await finished("x [no-url]");
-    const e = await caught(client().status(id));
-    expect(e).toBeInstanceOf(KlingResponseError);
-    expect(e.message).toMatch(/without a video URL/);
+    const status = await client().status(id);
+    expect(status).toMatchObject({ state: "unusable", taskId: id });
+  });
+
+  it.each([
+    ["an empty string", [""]],
+    ["not a URL", ["not a url"]],
+    ["a file: URL", ["file:///etc/passwd"]],
+    ["a javascript: URL", ["javascript:alert(1)"]],
+    ["a number", [42]],
+  ])("a success whose response is %s is unusable", async (_label, response) => {
+    const id = await finished("x [no-url]");
+    sim.inject({
+      route: "status",
+      kind: "malformed",
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({
+        code: 200,
+        message: "success",
+        data: { task_id: id, status: "SUCCESS", consumed_credits: 400, response },
+      }),
+    });
+    expect(await client().status(id)).toMatchObject({ state: "unusable", taskId: id, consumedCredits: 400 });
   });
 });
 
