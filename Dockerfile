@@ -14,7 +14,12 @@ RUN ./node_modules/.bin/tsc -p tsconfig.build.json
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY patches ./patches
+# Install scripts are skipped (the pinned `node` dev dependency is not installed here); the driver patches
+# (patches/README.md) are applied explicitly.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && ./node_modules/.bin/patch-package \
+ && npm cache clean --force
 
 # Runtime: compiled JavaScript, no TypeScript loader, not root.
 FROM node:24-bookworm-slim

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { ExtractTablesWithRelations, SQLWrapper } from "drizzle-orm";
@@ -76,12 +77,34 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     connection: { application_name: "kling-discord-bot" },
   });
   const db: Database = drizzlePostgres({ client, schema });
+  if ((await isPostgresDriverPatched()) === false) {
+    logger.error(
+      "postgres.js is installed without patches/postgres+3.4.9.patch (npm ci applies it): a database connection " +
+        "lost mid-transaction can crash the process",
+    );
+  }
   logger.info({ driver: "postgres", poolSize: options.poolSize ?? 10 }, "database ready");
   return {
     db,
     driver: "postgres",
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/**
+ * postgres.js 3.4.9 crashes the process when a connection is lost mid-transaction, and leaks rejections of
+ * its own; patches/postgres+3.4.9.patch fixes it (see patches/README.md). An install that skipped the
+ * postinstall script (`npm ci --ignore-scripts`) has the bare driver: say so at start. Undefined: cannot tell.
+ */
+async function isPostgresDriverPatched(): Promise<boolean | undefined> {
+  try {
+    // The CommonJS entry, …/postgres/cjs/src/index.js; the patch changes both builds alike.
+    const entry = createRequire(import.meta.url).resolve("postgres");
+    const source = await readFile(join(dirname(entry), "../../src/connection.js"), "utf8");
+    return source.includes("patched (kling-discord-bot)");
+  } catch {
+    return undefined;
+  }
 }
 
 /**

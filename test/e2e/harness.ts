@@ -105,3 +105,42 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
 }
+
+/** The fake Discord and the simulator for a test of the real entry point in child processes. */
+export async function startFakes(
+  cleanups: (() => Promise<void>)[],
+  options: { taskMs: number; discord?: Omit<FakeDiscordOptions, "guilds"> },
+): Promise<{ discord: FakeDiscord; sim: KlingSimulator }> {
+  const discord = await startFakeDiscord({
+    guilds: [{ id: GUILD_ID, channels: [{ id: CHANNEL_ID, name: "videos" }] }],
+    ...options.discord,
+  });
+  cleanups.push(() => discord.close());
+  const sim = await startKlingSimulator({ apiKey: SIM_KEY, taskDurationMs: options.taskMs });
+  cleanups.push(() => sim.close());
+  return { discord, sim };
+}
+
+/** The environment of `src/main.ts` against the fakes (JSON logs at info, fast polling, short leases). */
+export function mainEnv(
+  discord: FakeDiscord,
+  sim: KlingSimulator,
+  extra: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  return {
+    DISCORD_TOKEN: discord.token,
+    DISCORD_API_URL: discord.apiUrl,
+    KLING_API_KEY: SIM_KEY,
+    KLING_API_URL: sim.url,
+    DEFAULT_GUILD_CREDITS: "10000",
+    DEV_GUILD_ID: GUILD_ID,
+    POLL_INTERVAL_MS: "100",
+    JOB_LEASE_MS: "1500",
+    PROGRESS_INTERVAL_MS: "0",
+    LOG_LEVEL: "info",
+    LOG_PRETTY: "false",
+    DATABASE_URL: undefined,
+    DATA_DIR: undefined,
+    ...extra,
+  };
+}
