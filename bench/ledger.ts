@@ -24,7 +24,7 @@ import {
   queryPrepared,
   queryRows,
 } from "../src/db/database.js";
-import { ensureGuild, reserveCredits } from "../src/ledger/ledger.js";
+import { ensureGuild, reserveCredits } from "../src/ledger/index.js";
 import { silentLogger } from "../src/log.js";
 
 const CONCURRENCY = [1, 8, 64] as const;

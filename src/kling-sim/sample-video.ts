@@ -1,3 +1,5 @@
+import { Readable } from "node:stream";
+
 /**
  * A real, playable MP4 (H.264, 160×90, 1 s at 8 fps, no audio, `moov` before `mdat` for streaming), embedded
  * as base64 so the simulator finds it from `src/` and from `dist/` alike. Made with ffmpeg 5.1:
@@ -49,3 +51,41 @@ const SAMPLE_MP4_BASE64 = [
 ].join("");
 
 export const SAMPLE_MP4: Buffer = Buffer.from(SAMPLE_MP4_BASE64, "base64");
+
+export interface PaddedVideo {
+  length: number;
+  stream: () => Readable;
+}
+
+/** The sample MP4 followed by a `free` box, so the file stays valid at any size. */
+export function paddedVideo(target: number | undefined): PaddedVideo {
+  const base = SAMPLE_MP4;
+  if (target === undefined || target <= base.length) {
+    return { length: base.length, stream: () => Readable.from([base]) };
+  }
+  let pad = Math.max(8, target - base.length);
+  const large = pad > 0xffff_ffff;
+  if (large) pad = Math.max(pad, 16);
+  const header = Buffer.alloc(large ? 16 : 8);
+  if (large) {
+    header.writeUInt32BE(1, 0);
+    header.write("free", 4, "latin1");
+    header.writeBigUInt64BE(BigInt(pad), 8);
+  } else {
+    header.writeUInt32BE(pad, 0);
+    header.write("free", 4, "latin1");
+  }
+  const zeros = Buffer.alloc(64 * 1024);
+  const payload = pad - header.length;
+  function* chunks(): Generator<Buffer> {
+    yield base;
+    yield header;
+    let left = payload;
+    while (left > 0) {
+      const n = Math.min(left, zeros.length);
+      yield n === zeros.length ? zeros : zeros.subarray(0, n);
+      left -= n;
+    }
+  }
+  return { length: base.length + pad, stream: () => Readable.from(chunks(), { objectMode: false }) };
+}

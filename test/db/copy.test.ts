@@ -10,7 +10,7 @@ import {
   grantCredits,
   releaseCredits,
   reserveCredits,
-} from "../../src/ledger/ledger.js";
+} from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { createPgliteDir, insertTestJob, openTestDatabase, TEST_DATABASE_URL } from "../helpers/db.js";
 

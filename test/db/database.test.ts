@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { eq, sql } from "drizzle-orm";
@@ -7,7 +7,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatabaseLockedError, migrationsFolder, openDatabase, queryRows } from "../../src/db/database.js";
 import { jobs } from "../../src/db/schema.js";
-import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/ledger.js";
+import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { FixtureProcess } from "../helpers/child.js";
 import {
@@ -29,6 +29,12 @@ async function deadPid(): Promise<number> {
   await new Promise((done) => child.once("exit", done));
   return child.pid!;
 }
+
+const MIGRATIONS = (
+  JSON.parse(readFileSync(join(migrationsFolder(), "meta", "_journal.json"), "utf8")) as {
+    entries: unknown[];
+  }
+).entries.length;
 
 describe("the migrations folder", () => {
   it("is found from the source tree", () => {
@@ -216,7 +222,8 @@ describe.runIf(TEST_DATABASE_URL)("Postgres migrations", () => {
       const check = postgres(fresh.url, { max: 1, onnotice: () => {} });
       try {
         const [applied] = await check`select count(*)::int as n from drizzle.__drizzle_migrations`;
-        expect(applied!.n).toBe(1);
+        // One row per migration in drizzle/, however often the database was opened.
+        expect(applied!.n).toBe(MIGRATIONS);
       } finally {
         await check.end();
       }

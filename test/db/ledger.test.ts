@@ -12,7 +12,7 @@ import {
   LedgerError,
   releaseCredits,
   reserveCredits,
-} from "../../src/ledger/ledger.js";
+} from "../../src/ledger/index.js";
 import { insertTestJob, openTestDatabase, type TestDatabase, testDrivers } from "../helpers/db.js";
 
 let guildSeq = 0;
