@@ -4,22 +4,35 @@ import {
   InteractionContextType,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
+import type { Locale } from "../src/i18n/locale.js";
 
 /**
  * Command data is data: each command is one typed constant, and the handlers' argument types are
  * derived from it (`ArgumentsOf`), never written twice.
  */
 
+/**
+ * What Discord shows in another language, by its locale code (ours are Discord's: `ja`). Only descriptions
+ * and choice names are translated: command and option names are the interface and stay as they are.
+ */
+export type Localizations = Readonly<Partial<Record<Exclude<Locale, "en">, string>>>;
+
 interface BaseOption {
   readonly name: string;
   readonly description: string;
+  readonly description_localizations?: Localizations;
   readonly required?: boolean;
+}
+export interface Choice<V extends string = string> {
+  readonly name: string;
+  readonly name_localizations?: Localizations;
+  readonly value: V;
 }
 export interface StringOption extends BaseOption {
   readonly type: ApplicationCommandOptionType.String;
   readonly min_length?: number;
   readonly max_length?: number;
-  readonly choices?: readonly { readonly name: string; readonly value: string }[];
+  readonly choices?: readonly Choice[];
   readonly autocomplete?: boolean;
 }
 export interface IntegerOption extends BaseOption {
@@ -45,12 +58,14 @@ export interface SubcommandDef {
   readonly type: ApplicationCommandOptionType.Subcommand;
   readonly name: string;
   readonly description: string;
+  readonly description_localizations?: Localizations;
   readonly options?: readonly ValueOption[];
 }
 
 export interface CommandDef {
   readonly name: string;
   readonly description: string;
+  readonly description_localizations?: Localizations;
   readonly options: readonly SubcommandDef[];
   readonly default_member_permissions?: string | null;
   readonly contexts: readonly InteractionContextType[];

@@ -17,7 +17,10 @@ export async function registerCommands(
     ? Routes.applicationGuildCommands(applicationId, guildId)
     : Routes.applicationCommands(applicationId);
   const wanted = COMMANDS.map(toRegistrationBody);
-  const current = (await rest.get(route)) as unknown[];
+  // Discord leaves the localizations out of the list unless asked, and they are part of what is compared.
+  const current = (await rest.get(route, {
+    query: new URLSearchParams({ with_localizations: "true" }),
+  })) as unknown[];
   if (sameCommands(current, wanted)) {
     logger.info({ scope: guildId ? "guild" : "global" }, "commands already registered");
     return "unchanged";

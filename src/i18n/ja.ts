@@ -1,0 +1,210 @@
+import type { en } from "./en.js";
+
+/**
+ * The Japanese catalogue: every key of en.ts, with the same placeholders (a missing key does not compile; a
+ * test checks the placeholders). Polite and short (です/ます), written for a Discord community rather than
+ * word for word. Model names, option names, commands and numbers stay as they are; Japanese has no plural,
+ * so both forms of a plural pair read the same.
+ */
+export const ja: { readonly [K in keyof typeof en]: string } = {
+  // Replies to a request to make a video
+  "reply.invalidInput": "この動画はまだ作れません：\n{problems}\n\nクレジットは消費していません。",
+  "reply.guildOnly": "このボットはサーバー専用です。サーバーのチャンネルでコマンドを使ってください。",
+  "reply.insufficient.title": "サーバーのクレジットが足りません",
+  "reply.insufficient.body":
+    "この動画には **{cost}** かかりますが、サーバーの残高は **{balance}** です（{short} 不足）。\nクレジットは消費していません。短い動画か安いモデルを選ぶか、ボットの運営者にクレジットの追加を頼んでください。",
+  "reply.queued.title": "動画 #{job} — 受付済み",
+  "reply.queued.held": "受け付けました。**{held}** を確保し、サーバーの残りは {left} です。",
+  "reply.warning.missingPermissions":
+    "このチャンネルでボットに次の権限がありません：{permissions}。動画の完成に15分以上かかると、ここに投稿できないことがあります。",
+  "reply.field.model": "モデル",
+  "reply.field.duration": "長さ",
+  "reply.field.durationSeconds": "{seconds} 秒",
+  "reply.field.sameAsSource": "元の動画と同じ",
+  "reply.field.aspectRatio": "アスペクト比",
+  "reply.field.sound": "音声",
+  "reply.field.soundOn": "オン",
+  "reply.field.soundOff": "オフ",
+  "reply.field.requestedBy": "依頼者",
+
+  // A job waiting to be sent, then generating
+  "progress.waiting":
+    "動画サービスから送信を控えるよう求められたため、この動画は送信待ちです（待ち順 {place} 番目）。",
+  "progress.title": "動画 #{job} — 生成中",
+  "progress.elapsed": "生成中 — 経過 {elapsed}",
+  "progress.elapsedLeft": "生成中 — 経過 {elapsed}、残り約 {left}",
+  "progress.elapsedAlmostDone": "生成中 — 経過 {elapsed}、まもなく完了します",
+
+  // A finished video
+  "delivered.title": "動画 #{job}",
+  "delivered.done": "{took}で完成しました（**{charged}** を消費）。",
+  "delivered.link": "[動画をダウンロード]({url})（{why}。リンクには有効期限があります）",
+  "delivered.ping": "{mention} 動画ができました。",
+  "delivered.why.tooLarge": "ここでのアップロード上限（{mib} MiB）を超えています",
+  "delivered.why.refused": "ファイルが大きすぎると Discord に拒否されました",
+
+  // A job that ended without a video
+  "failed.title": "動画 #{job} — 失敗",
+  "failed.ping": "{mention} 動画を作れませんでした。",
+  "failed.refund.one": "確保していた {count} クレジットはサーバーの予算に戻しました。",
+  "failed.refund.other": "確保していた {count} クレジットはサーバーの予算に戻しました。",
+
+  // Why a job failed, by its error code
+  "reason.TIMED_OUT":
+    "動画サービスがこの動画に {elapsed} かかっており、待機の上限（{limit}）を超えたため、待つのをやめました。",
+  "reason.UNCONFIRMED_TIMEOUT":
+    "動画サービスから時間内に応答がなく、この動画の作成が始まったか確認できません。二重に作られないよう、ここで止めました。そのままもう一度お試しください。",
+  "reason.UNCONFIRMED":
+    "動画サービスがこのリクエストを確認できなかったため、二重に作られないよう、ここで止めました。そのままもう一度お試しください。",
+  "reason.SUBMIT_ERROR": "この動画を動画サービスに送る途中で問題が起きました。",
+  "reason.INTERRUPTED":
+    "この動画を動画サービスに送っている途中でボットが再起動したため、届いたか確認できません。念のため、ここで止めました。",
+  "reason.TASK_FAILED": "動画サービスがこの動画を作れませんでした：「{reason}」",
+  "reason.NO_VIDEO_URL": "動画サービスはこの動画を完成と報告しましたが、取得できるリンクがありませんでした。",
+  "reason.VIDEO_UNAVAILABLE": "動画は完成しましたが、取得できませんでした：{why}。",
+  "reason.VIDEO_UNAVAILABLE.http-status": "配信元が HTTP {status} を返しました",
+  "reason.VIDEO_UNAVAILABLE.http-status-expired":
+    "配信元が HTTP {status} を返しました（リンクの有効期限が切れたのかもしれません）",
+  "reason.VIDEO_UNAVAILABLE.not-a-video": "リンク先のファイルが動画ではありませんでした",
+  "reason.VIDEO_UNAVAILABLE.not-allowed": "リンク先がボットのダウンロードできない場所でした",
+  "reason.VIDEO_UNAVAILABLE.too-slow": "配信元の応答が遅すぎました",
+  "reason.VIDEO_UNAVAILABLE.unreachable": "配信元に接続できませんでした",
+  "reason.DELIVERY_FAILED": "動画は完成しましたが、チャンネルに投稿できませんでした。",
+
+  // Kling API errors
+  "kling.INVALID_PROMPT":
+    "Kling にプロンプトを拒否されました。空や長すぎる文、ブロックされそうな内容を避けて書き直し、もう一度お試しください。",
+  "kling.INVALID_DURATION": "Kling に長さを拒否されました。3〜15秒の長さを選んでください。",
+  "kling.INVALID_TYPE": "Kling はそのモデルまたはモードに対応していません。別のものを選んでください。",
+  "kling.MISSING_IMAGE":
+    "このモードには画像が必要です。画像（Kling がダウンロードできるリンク）を指定して、もう一度お試しください。",
+  "kling.MISSING_VIDEO":
+    "動画編集には動画が必要です。編集する動画（Kling がダウンロードできるリンク）を指定して、もう一度お試しください。",
+  "kling.INVALID_API_KEY":
+    "ボットの Kling API キーが未設定か無効です。ボットの運営者に修正を頼んでください。サーバーのクレジットは消費していません。",
+  "kling.INSUFFICIENT_CREDITS":
+    "ボットの Kling アカウントのクレジットが尽きました。ボットの運営者に知らせてください。サーバーのクレジットは消費していません。",
+  "kling.RATE_LIMITED":
+    "いま Kling へのリクエストが集中しています。1分ほど待ってから、もう一度お試しください。",
+  "kling.INTERNAL_ERROR": "Kling でサーバーエラーが起きました。しばらくしてから、もう一度お試しください。",
+  "kling.INVALID_REQUEST":
+    "Kling にリクエストを拒否されました。選んだオプションを確かめて、もう一度お試しください。",
+  "kling.TIMEOUT": "Kling から時間内に応答がありませんでした。しばらくしてから、もう一度お試しください。",
+  "kling.NETWORK_ERROR": "ボットが Kling に接続できませんでした。しばらくしてから、もう一度お試しください。",
+  "kling.BAD_RESPONSE":
+    "Kling から解釈できない応答が返ってきました。しばらくしてから、もう一度お試しください。続くようなら、ボットの運営者に知らせてください。",
+  "kling.UNKNOWN_ERROR": "Kling とのやり取りで問題が起きました。しばらくしてから、もう一度お試しください。",
+  "kling.cancelled":
+    "Kling へのリクエストが取り消されました（ボットが再起動中かもしれません）。少し待ってから、もう一度お試しください。",
+  "kling.refused": "Kling にリクエストを拒否されました：{reason}",
+  "kling.said": "{message}（Kling の応答：{reason}）",
+  "kling.taskExpired": "タスクが完了する前に期限切れになりました。",
+  "kling.taskReportedAs": "Kling はタスクの状態を {status} と報告しました。",
+
+  // Refusals of a request's options
+  "validation.empty": "`{option}` が空です。{hint}。",
+  "validation.invisible":
+    "`{option}` に見える文字がありません。{hint}（スペースや見えない文字、書式用の文字だけでは入力になりません）。",
+  "validation.hint.prompt": "動画に映したい内容を言葉で書いてください",
+  "validation.hint.negativePrompt": "省くか、避けたい内容を言葉で書いてください",
+  "validation.hint.default": "入力してください",
+  "validation.controlCharacter":
+    "`{option}` に制御文字 {codePoint} が含まれています。削除してください（タブと改行は使えます）。",
+  "validation.brokenCharacter":
+    "`{option}` に {codePoint} が含まれています。切れてしまった文字の片割れです（絵文字によくあります）。削除するか、文字全体を貼り直してください。",
+  "validation.tooLong": "`{option}` が長すぎます（{max} 文字まで）。",
+  "validation.wrongType":
+    "`{option}` には{expected}を指定してください。Discord が古いコマンドを表示しているかもしれません。Discord を再読み込みして、もう一度入力してください。",
+  "validation.expected.text": "テキスト",
+  "validation.expected.boolean": "「True」か「False」",
+  "validation.notChoice": "`{option}` は一覧から選んでください（{choices}）。",
+  "validation.notHttps": "`{option}` にはファイルへの https:// リンクを指定してください。",
+  "validation.linkCredentials":
+    "`{option}` にユーザー名かパスワードが含まれています。ファイルへの普通の https:// リンクを指定してください。",
+  "validation.linkNotPublic":
+    "`{option}` がプライベートまたはローカルのアドレスを指しています。ファイルへの公開された https:// リンクを指定するか、ファイルを添付してください。",
+  "validation.notAttached":
+    "`{option}` が Discord の添付ファイルとして届きませんでした。ファイルをもう一度添付してください。",
+  "validation.mediaType": "`{option}` には{media}を指定してください。{name} の形式は {type} です。",
+  "validation.mediaTypeUnknown": "`{option}` には{media}を指定してください。{name} は形式がわかりません。",
+  "validation.media.image": "画像（PNG、JPEG、WebP）",
+  "validation.media.video": "動画（MP4 か MOV）",
+  "validation.noName": "（名前なし）",
+  "validation.mediaSize": "`{option}` は {size} MiB です。上限は {max} MiB です。",
+  "validation.both": "`{a}` と `{b}` のどちらか一方だけを指定してください。",
+  "validation.neither": "`{a}` を添付するか、`{b}` を指定してください。",
+  "validation.referenceImageMissing": "参照画像を1枚以上添付してください（`{option}`）。",
+  "validation.kling3Only.one":
+    "{options} は Kling 3.0 のモデル（`pro`、`std`）専用です。指定を外すか、どちらかのモデルを選んでください。",
+  "validation.kling3Only.other":
+    "{options} は Kling 3.0 のモデル（`pro`、`std`）専用です。指定を外すか、どちらかのモデルを選んでください。",
+  "validation.durationWhole": "`{option}` は秒数を整数で指定してください。",
+  "validation.durationRange": "`{option}` は {min}〜{max} 秒にしてください。",
+  "validation.fidelityRange": "`{option}` は 0〜1 にしてください。",
+  "validation.jobNumber":
+    "`{option}` にはジョブ番号（1 以上の整数）を指定してください。一覧から選ぶか、`/video history` で確かめてください。",
+  "validation.unknownSubcommand":
+    "`/video` にサブコマンド {name} はありません（参照番号 `{ref}`）。Discord が古いコマンド一覧を表示しているかもしれません。Discord を再読み込みして、{known} から選んでください。",
+  "validation.unexpected":
+    "`{option}` の値は使えません。Discord を再読み込みして、もう一度入力してください。",
+  "validation.unexpectedRequest":
+    "このリクエストには使えない値があります。Discord を再読み込みして、もう一度お試しください。",
+
+  // /video status
+  "status.title": "動画 #{job}",
+  "status.notFound": "このサーバーに動画 #{job} はありません。",
+  "status.requestedBy": "依頼者 {user}・{when}",
+  "status.reason": "理由：{reason}",
+  "status.refunded": "返金済み",
+  "status.replyLink": "返信",
+
+  // /video history
+  "history.title": "最近の動画",
+  "history.empty": "このサーバーではまだ動画を作っていません。`/video text` を試してみてください。",
+
+  // /budget show
+  "budget.title": "サーバーの動画クレジット",
+  "budget.balance": "残高",
+  "budget.held": "進行中のジョブに確保中",
+  "budget.spentMonth": "あなたの今月の利用",
+  "budget.spentAll": "あなたの累計の利用",
+  "budget.spentAllValue.one": "{credits}（動画 {count} 本）",
+  "budget.spentAllValue.other": "{credits}（動画 {count} 本）",
+  "budget.inFlight": "進行中のジョブ（{count}）",
+  "budget.none": "なし",
+
+  // Job states
+  "state.pending": "送信待ち",
+  "state.submitting": "送信中",
+  "state.running": "生成中",
+  "state.delivering": "投稿中",
+  "state.completed": "完了",
+  "state.failed": "失敗",
+
+  // Unexpected errors
+  "error.reference":
+    "ボット側で問題が起きました（参照番号 `{ref}`）。クレジットは消費していません。もう一度お試しください。",
+  "error.componentUnknown": "このボタンはもう使えません。コマンドをもう一度実行してください。",
+
+  // Discord permission names, as the Japanese Discord client shows them
+  "perm.viewChannel": "チャンネルを見る",
+  "perm.sendMessages": "メッセージを送信",
+  "perm.sendMessagesInThreads": "スレッドでメッセージを送信",
+  "perm.attachFiles": "ファイルを添付",
+  "perm.embedLinks": "埋め込みリンク",
+
+  // Models: the names stay in Latin script, the tier is glossed
+  "model.pro": "Kling 3.0 Pro（高品質）",
+  "model.std": "Kling 3.0 Standard（標準）",
+  "model.o3-pro": "Kling O3 Pro（高品質）",
+  "model.o3-std": "Kling O3 Standard（標準）",
+  "model.quality.pro": "Pro（高品質）",
+  "model.quality.std": "Standard（標準）",
+
+  // Units
+  "unit.credits.one": "{count} クレジット",
+  "unit.credits.other": "{count} クレジット",
+  "unit.duration.hours": "{h}時間{m}分",
+  "unit.duration.minutes": "{m}分{s}秒",
+  "unit.duration.seconds": "{s}秒",
+};
