@@ -1,14 +1,18 @@
 import { hostname } from "node:os";
 import { Client, Events, GatewayIntentBits, REST } from "discord.js";
+import { sql } from "drizzle-orm";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
-import { createInteractionHandler } from "./discord/interactions.js";
+import { JOBS_CHANNEL, type Presence, startPresence } from "./db/presence.js";
+import { DiscordJobReplies } from "./discord/job-replies.js";
 import { registerCommands } from "./discord/register.js";
 import { Replies } from "./discord/replies.js";
 import { restOptions } from "./discord/rest.js";
+import { createRouter } from "./discord/router.js";
 import { VideoFetcher } from "./jobs/download.js";
 import { Poller } from "./jobs/poller.js";
-import type { JobServices } from "./jobs/service.js";
+import { releaseAllLeases } from "./jobs/repository.js";
+import type { JobServices } from "./jobs/services.js";
 import { type KlingApi, KlingClient, type KlingClientOptions } from "./kling/client.js";
 import { ensureGuild } from "./ledger/ledger.js";
 import type { Logger } from "./log.js";
@@ -83,15 +87,23 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     trustedOrigins: config.download.trustedOrigins,
   });
   const stopping = new AbortController();
+  let poller: Poller | undefined;
+  let presence: Presence | undefined;
   const services: JobServices = {
     db: database.db,
     kling: parts.kling,
-    replies: new Replies({ rest, logger, now }),
+    port: new DiscordJobReplies(new Replies({ rest, logger, now })),
     download,
     logger,
     signal: stopping.signal,
     now,
     owner,
+    async announce() {
+      poller?.poke();
+      // Pollers of other processes hear it through Postgres; PGlite has no other process.
+      if (database.driver === "postgres")
+        await database.db.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
+    },
     estimates: new Map(),
     settings: {
       pollIntervalMs: config.poll.intervalMs,
@@ -104,34 +116,45 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     },
   };
 
-  const poller = polling
+  if (database.driver === "pglite") {
+    // The folder lock proves the process that held these leases is gone: take them all back now.
+    const taken = await releaseAllLeases(database.db);
+    if (taken > 0) logger.info({ jobs: taken }, "took back the jobs of the previous process");
+  } else if (config.databaseUrl) {
+    presence = await startPresence({ url: config.databaseUrl, owner, logger, onJob: () => poller?.poke() });
+  }
+  poller = polling
     ? new Poller(services, {
         concurrency: config.poll.concurrency,
         deliveryConcurrency: config.poll.deliveryConcurrency,
         idleMs: Math.min(1_000, config.poll.intervalMs),
+        deadOwners: presence !== undefined,
       })
     : undefined;
 
   // Commands being answered right now: a clean stop lets them finish (a submit must not be cut in half).
   const handlers = new Set<Promise<void>>();
   if (client) {
-    const handle = createInteractionHandler({
-      services,
-      logger,
-    });
+    const route = createRouter({ services, logger });
     client.on(Events.InteractionCreate, (interaction) => {
-      const work = handle(interaction).finally(() => handlers.delete(work));
+      const work = route(interaction).finally(() => handlers.delete(work));
       handlers.add(work);
     });
-    client.on(Events.GuildCreate, (guild) => {
-      ensureGuild(database.db, guild.id, config.defaultGuildCredits).catch((err) =>
-        logger.error({ err, guildId: guild.id }, "could not record a new guild"),
-      );
-    });
+    const record = async (guildIds: string[]) => {
+      for (const guildId of guildIds) {
+        await ensureGuild(database.db, guildId, config.defaultGuildCredits).catch((err) =>
+          logger.error({ err, guildId }, "could not record a guild"),
+        );
+      }
+    };
+    // Guilds the bot already belongs to arrive during login without a guildCreate event: record them once
+    // ready; guilds joined later arrive with guildCreate.
+    client.on(Events.GuildCreate, (guild) => void record([guild.id]));
     client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
     await client.login(config.discordToken);
     await ready;
+    await record([...client.guilds.cache.keys()]);
     logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, "connected to Discord");
     if (config.registerCommands && client.application) {
       await registerCommands(client.rest, client.application.id, config.devGuildId, logger).catch((err) =>
@@ -151,6 +174,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       await Promise.allSettled([...handlers]);
       stopping.abort();
       await poller?.stop();
+      await presence?.stop();
       await download.close();
     },
   };

@@ -52,9 +52,9 @@ export const jobState = pgEnum("job_state", JOB_STATES);
 /** What the poller looks at: every state that can still move. */
 const activeStatesSql = sql.raw(ACTIVE_STATES.map((s) => `'${s}'`).join(", "));
 
-/** Last progress text shown to the user, and when, so edits can be rate-limited across restarts. */
+/** What the last progress edit showed (rounded figures, not text), so an edit happens only on change. */
 export interface JobProgress {
-  text: string;
+  shown: string;
   at: string;
 }
 
@@ -84,11 +84,14 @@ export const jobs = pgTable(
     applicationId: text("application_id").notNull(),
     interactionToken: text("interaction_token"),
     tokenExpiresAt: timestamp("token_expires_at", { withTimezone: true }).notNull(),
+    /** The reply showing the job (in `channel_id`), kept to edit it through the channel after the token. */
     replyMessageId: text("reply_message_id"),
-    replyChannelId: text("reply_channel_id"),
     resultUrl: text("result_url"),
+    /** Why the job ended without a video (or could not be posted): a code, with its parameters beside it. */
     errorCode: text("error_code"),
-    errorMessage: text("error_message"),
+    errorParams: jsonb("error_params").$type<Record<string, unknown>>(),
+    /** The requester's language, for every message that outlives the interaction. */
+    locale: text("locale").notNull().default("en"),
     progress: jsonb("progress").$type<JobProgress>(),
     lastEditAt: timestamp("last_edit_at", { withTimezone: true }),
     createdAt: createdAt(),

@@ -1,10 +1,22 @@
 import { escapeMarkdown } from "discord.js";
-import { MODEL_LABELS, type Model } from "../video/limits.js";
+import {
+  andList,
+  type CatalogueKey,
+  formatCredits as credits,
+  formatDuration as duration,
+  hasKey,
+  type Locale,
+  t,
+} from "../i18n/index.js";
+import type { Failure, FinishedVideo } from "../jobs/port.js";
+import type { Display } from "../jobs/request.js";
+import type { JobState } from "../jobs/states.js";
+import { MODELS, type Model } from "../video/limits.js";
 
 /**
- * Every reply the bot sends is built here: plain data, no pings, truncated to Discord's limits.
- * The sender (replies.ts) adds `allowed_mentions` that parse nothing, naming the requester only
- * where `pingUserId` is set.
+ * Every reply the bot sends is built here, in the reader's language: plain data, no pings, truncated to
+ * Discord's limits. The sender adds `allowed_mentions` that parse nothing, naming the requester only where
+ * `pingUserId` is set. Handlers and the job adapter never assemble embeds themselves.
  */
 
 export interface EmbedField {
@@ -33,9 +45,15 @@ export interface ReplyMessage {
   pingUserId?: string;
 }
 
-const COLOR = { info: 0x5865f2, progress: 0xfaa61a, success: 0x3ba55d, failure: 0xed4245 } as const;
+export const COLOR = { info: 0x5865f2, progress: 0xfaa61a, success: 0x3ba55d, failure: 0xed4245 } as const;
 
-const LIMIT = { content: 2000, title: 256, description: 4096, fieldValue: 1024, footer: 2048 } as const;
+export const LIMIT = {
+  content: 2000,
+  title: 256,
+  description: 4096,
+  fieldValue: 1024,
+  footer: 2048,
+} as const;
 
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
@@ -61,48 +79,47 @@ export function escapeUserText(text: string, max: number): string {
   return truncate(escaped, max);
 }
 
-export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  if (h > 0) return `${h}h ${m}m`;
-  if (m > 0) return `${m}m ${String(s).padStart(2, "0")}s`;
-  return `${s}s`;
-}
-
 export function progressBar(fraction: number, width = 12): string {
   const f = Math.min(Math.max(fraction, 0), 1);
   const filled = Math.round(f * width);
   return `${"▰".repeat(filled)}${"▱".repeat(width - filled)} ${Math.floor(f * 100)}%`;
 }
 
-const credits = (n: number) => `${n.toLocaleString("en-US")} credit${n === 1 ? "" : "s"}`;
-
 /** What the replies need to know of a job. */
 export interface JobSummary {
   id: number;
   userId: string;
-  display: {
-    subcommand: string;
-    model: string;
-    prompt: string;
-    duration?: number | undefined;
-    aspectRatio?: string | undefined;
-    sound?: boolean | undefined;
-  };
+  display: Display;
   estimatedCost: number;
 }
 
-function describe(job: JobSummary): EmbedField[] {
+function modelLabel(locale: Locale, model: string): string {
+  return (MODELS as readonly string[]).includes(model) ? t(locale, `model.${model as Model}`) : model;
+}
+
+function describe(locale: Locale, job: JobSummary): EmbedField[] {
   const d = job.display;
   const fields: EmbedField[] = [
-    { name: "Model", value: MODEL_LABELS[d.model as Model] ?? d.model, inline: true },
-    { name: "Duration", value: d.duration ? `${d.duration} s` : "same as source", inline: true },
+    { name: t(locale, "reply.field.model"), value: modelLabel(locale, d.model), inline: true },
+    {
+      name: t(locale, "reply.field.duration"),
+      value: d.duration
+        ? t(locale, "reply.field.durationSeconds", { seconds: d.duration })
+        : t(locale, "reply.field.sameAsSource"),
+      inline: true,
+    },
   ];
-  if (d.aspectRatio) fields.push({ name: "Aspect ratio", value: d.aspectRatio, inline: true });
-  if (d.sound !== undefined) fields.push({ name: "Sound", value: d.sound ? "on" : "off", inline: true });
-  fields.push({ name: "Requested by", value: `<@${job.userId}>`, inline: true });
+  if (d.aspectRatio) {
+    fields.push({ name: t(locale, "reply.field.aspectRatio"), value: d.aspectRatio, inline: true });
+  }
+  if (d.sound !== undefined) {
+    fields.push({
+      name: t(locale, "reply.field.sound"),
+      value: t(locale, d.sound ? "reply.field.soundOn" : "reply.field.soundOff"),
+      inline: true,
+    });
+  }
+  fields.push({ name: t(locale, "reply.field.requestedBy"), value: `<@${job.userId}>`, inline: true });
   return fields;
 }
 
@@ -112,49 +129,80 @@ function promptDescription(job: JobSummary, extra = ""): string {
   return `${escapeUserText(job.display.prompt, Math.min(room, 1500))}${tail ? `\n\n${tail}` : ""}`;
 }
 
-export function invalidInput(problems: readonly string[]): ReplyMessage {
+function jobEmbed(locale: Locale, job: JobSummary, title: string, color: number, extra: string): Embed {
+  return { title, color, description: promptDescription(job, extra), fields: describe(locale, job) };
+}
+
+export function invalidInput(locale: Locale, problems: readonly string[]): ReplyMessage {
   const lines = problems.slice(0, 15).map((p) => `• ${p}`);
   return {
-    content: truncate(
-      `I can't make this video yet:\n${lines.join("\n")}\n\nNothing was charged.`,
-      LIMIT.content,
-    ),
+    content: truncate(t(locale, "reply.invalidInput", { problems: lines.join("\n") }), LIMIT.content),
     embeds: [],
   };
 }
 
-export function guildOnly(): ReplyMessage {
-  return { content: "I work in servers: use this command in a server channel.", embeds: [] };
+export function guildOnly(locale: Locale): ReplyMessage {
+  return { content: t(locale, "reply.guildOnly"), embeds: [] };
 }
 
-export function insufficientBudget(cost: number, balance: number): ReplyMessage {
+export function insufficientBudget(locale: Locale, cost: number, balance: number): ReplyMessage {
   return {
     content: "",
     embeds: [
       {
-        title: "Not enough server credits",
+        title: t(locale, "reply.insufficient.title"),
         color: COLOR.failure,
-        description: `This video costs **${credits(cost)}**; the server has **${credits(balance)}** (${credits(cost - balance)} short).\nNothing was charged. Try a shorter or cheaper video, or ask the bot's operator for more credits.`,
+        description: t(locale, "reply.insufficient.body", {
+          cost: credits(locale, cost),
+          balance: credits(locale, balance),
+          short: credits(locale, cost - balance),
+        }),
       },
     ],
   };
 }
 
-export function queued(job: JobSummary, balanceLeft: number, warnings: readonly string[] = []): ReplyMessage {
+const PERMISSION_KEYS: Readonly<Record<string, CatalogueKey>> = {
+  ViewChannel: "perm.viewChannel",
+  SendMessages: "perm.sendMessages",
+  SendMessagesInThreads: "perm.sendMessagesInThreads",
+  AttachFiles: "perm.attachFiles",
+  EmbedLinks: "perm.embedLinks",
+};
+
+/** A Discord permission, by its flag name, as the member's Discord client names it. */
+function permissionName(locale: Locale, flag: string): string {
+  const key = PERMISSION_KEYS[flag] as "perm.viewChannel" | undefined;
+  return key ? t(locale, key) : flag;
+}
+
+/** The job is stored, its credits are held, and it waits to be sent. */
+export function queued(
+  locale: Locale,
+  job: JobSummary,
+  balanceLeft: number,
+  missingPermissions: readonly string[] = [],
+): ReplyMessage {
   const extra = [
-    `Queued — **${credits(job.estimatedCost)}** held; the server has ${credits(balanceLeft)} left.`,
+    t(locale, "reply.queued.held", {
+      held: credits(locale, job.estimatedCost),
+      left: credits(locale, balanceLeft),
+    }),
   ];
-  for (const w of warnings) extra.push(`⚠️ ${w}`);
+  if (missingPermissions.length > 0) {
+    const permissions = andList(missingPermissions.map((p) => permissionName(locale, p)));
+    extra.push(`⚠️ ${t(locale, "reply.warning.missingPermissions", { permissions })}`);
+  }
+  const title = t(locale, "reply.queued.title", { job: String(job.id) });
+  return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.info, extra.join("\n"))] };
+}
+
+/** The job waits to be sent again after the video service asked to slow down. */
+export function waiting(locale: Locale, job: JobSummary, place: number): ReplyMessage {
+  const title = t(locale, "reply.queued.title", { job: String(job.id) });
   return {
     content: "",
-    embeds: [
-      {
-        title: `Video #${job.id} — queued`,
-        color: COLOR.info,
-        description: promptDescription(job, extra.join("\n")),
-        fields: describe(job),
-      },
-    ],
+    embeds: [jobEmbed(locale, job, title, COLOR.info, t(locale, "progress.waiting", { place }))],
   };
 }
 
@@ -162,55 +210,73 @@ export interface ProgressView {
   elapsedMs: number;
   /** Estimated total time from recent jobs of this type, when known. */
   estimateMs: number | undefined;
-  stateLabel: string;
 }
 
 /** Rounded so that an edit happens only when something a reader would notice changed. */
-export function progress(job: JobSummary, view: ProgressView): ReplyMessage {
-  const elapsed = Math.floor(view.elapsedMs / 10_000) * 10_000;
-  let line = `${view.stateLabel} — ${formatDuration(elapsed)} elapsed`;
+export function progress(locale: Locale, job: JobSummary, view: ProgressView): ReplyMessage {
+  const elapsed = duration(locale, Math.floor(view.elapsedMs / 10_000) * 10_000);
+  let line = t(locale, "progress.elapsed", { elapsed });
   if (view.estimateMs && view.estimateMs > 0) {
     const fraction = Math.min(view.elapsedMs / view.estimateMs, 0.95);
     const left = Math.max(view.estimateMs - view.elapsedMs, 0);
-    const leftText =
-      left > 0 ? `about ${formatDuration(Math.ceil(left / 10_000) * 10_000)} left` : "almost done";
-    line = `${progressBar(Math.floor(fraction * 20) / 20)}\n${line}, ${leftText}`;
+    const words =
+      left > 0
+        ? t(locale, "progress.elapsedLeft", {
+            elapsed,
+            left: duration(locale, Math.ceil(left / 10_000) * 10_000),
+          })
+        : t(locale, "progress.elapsedAlmostDone", { elapsed });
+    line = `${progressBar(Math.floor(fraction * 20) / 20)}\n${words}`;
   }
-  return {
-    content: "",
-    embeds: [
-      {
-        title: `Video #${job.id} — ${view.stateLabel.toLowerCase()}`,
-        color: COLOR.progress,
-        description: promptDescription(job, line),
-        fields: describe(job),
-      },
-    ],
-  };
+  const title = t(locale, "progress.title", { job: String(job.id) });
+  return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.progress, line)] };
 }
+
+export type LinkReason = { kind: "too-large"; limitMiB: number } | { kind: "refused-by-discord" };
 
 export interface DeliveredView {
   charged: number;
   tookMs: number;
   file?: ReplyFile;
-  /** Set when the video is linked rather than attached, with the reason. */
-  link?: { url: string; why: string };
+  /** Set when the video is linked rather than attached. */
+  link?: { url: string; why: LinkReason };
   pingUserId?: string;
 }
 
-export function delivered(job: JobSummary, view: DeliveredView): ReplyMessage {
-  const lines = [`Done in ${formatDuration(view.tookMs)} — **${credits(view.charged)}** charged.`];
-  if (view.link) lines.push(`[Download the video](${view.link.url}) (${view.link.why}; the link expires).`);
+/** Attach or link: the file when it was fetched within the limit, its link otherwise. */
+export function deliveredView(
+  video: FinishedVideo,
+  charged: number,
+  tookMs: number,
+  jobId: number,
+  limit: number,
+): DeliveredView {
+  if (video.file) {
+    const { extension, data, contentType } = video.file;
+    return { charged, tookMs, file: { name: `video-${jobId}.${extension}`, data, contentType } };
+  }
+  const limitMiB = Math.floor(limit / 1024 / 1024);
+  return { charged, tookMs, link: { url: video.url, why: { kind: "too-large", limitMiB } } };
+}
+
+export function delivered(locale: Locale, job: JobSummary, view: DeliveredView): ReplyMessage {
+  const lines = [
+    t(locale, "delivered.done", {
+      took: duration(locale, view.tookMs),
+      charged: credits(locale, view.charged),
+    }),
+  ];
+  if (view.link) {
+    const why =
+      view.link.why.kind === "too-large"
+        ? t(locale, "delivered.why.tooLarge", { mib: view.link.why.limitMiB })
+        : t(locale, "delivered.why.refused");
+    lines.push(t(locale, "delivered.link", { url: view.link.url, why }));
+  }
+  const title = t(locale, "delivered.title", { job: String(job.id) });
   const message: ReplyMessage = {
-    content: view.pingUserId ? `<@${view.pingUserId}> your video is ready.` : "",
-    embeds: [
-      {
-        title: `Video #${job.id}`,
-        color: COLOR.success,
-        description: promptDescription(job, lines.join("\n")),
-        fields: describe(job),
-      },
-    ],
+    content: view.pingUserId ? t(locale, "delivered.ping", { mention: `<@${view.pingUserId}>` }) : "",
+    embeds: [jobEmbed(locale, job, title, COLOR.success, lines.join("\n"))],
   };
   if (view.file) message.files = [view.file];
   if (view.pingUserId) message.pingUserId = view.pingUserId;
@@ -218,31 +284,172 @@ export function delivered(job: JobSummary, view: DeliveredView): ReplyMessage {
 }
 
 /** A job that ended without a video; its held credits are always returned. */
-export function failed(job: JobSummary, reason: string, pingUserId?: string): ReplyMessage {
-  const refund = `Your ${credits(job.estimatedCost)} were returned to the server's budget.`;
+export function failed(locale: Locale, job: JobSummary, failure: Failure, pingUserId?: string): ReplyMessage {
+  const refund = t(locale, "failed.refund", { count: job.estimatedCost });
+  const reason = truncate(failureReason(locale, failure), 1000);
+  const title = t(locale, "failed.title", { job: String(job.id) });
   const message: ReplyMessage = {
-    content: pingUserId ? `<@${pingUserId}> your video could not be made.` : "",
-    embeds: [
-      {
-        title: `Video #${job.id} — failed`,
-        color: COLOR.failure,
-        description: promptDescription(
-          job,
-          `${truncate(escapeUserText(reason, 1000), 1000)}\n${refund}`.trim(),
-        ),
-        fields: describe(job),
-      },
-    ],
+    content: pingUserId ? t(locale, "failed.ping", { mention: `<@${pingUserId}>` }) : "",
+    embeds: [jobEmbed(locale, job, title, COLOR.failure, `${reason}\n${refund}`)],
   };
   if (pingUserId) message.pingUserId = pingUserId;
   return message;
 }
 
-export function errorReference(ref: string): ReplyMessage {
+type VideoUnavailableKey = "reason.VIDEO_UNAVAILABLE.unreachable";
+
+/** Why a job ended without a video (or could not be posted), from its stored code and parameters. */
+export function failureReason(
+  locale: Locale,
+  failure: { code: string; params?: Record<string, unknown> | null },
+): string {
+  const p = failure.params ?? {};
+  switch (failure.code) {
+    case "TIMED_OUT":
+      return t(locale, "reason.TIMED_OUT", {
+        elapsed: duration(locale, Number(p.waitedMs) || 0),
+        limit: duration(locale, Number(p.limitMs) || 0),
+      });
+    case "TASK_FAILED":
+      return t(locale, "reason.TASK_FAILED", { reason: escapeUserText(String(p.serviceReason ?? ""), 500) });
+    case "VIDEO_UNAVAILABLE": {
+      const status = Number(p.httpStatus) || 0;
+      const sub = `reason.VIDEO_UNAVAILABLE.${String(p.why)}`;
+      const why =
+        p.why === "http-status"
+          ? t(
+              locale,
+              [403, 404, 410].includes(status)
+                ? "reason.VIDEO_UNAVAILABLE.http-status-expired"
+                : "reason.VIDEO_UNAVAILABLE.http-status",
+              { status: String(status) },
+            )
+          : t(locale, (hasKey(sub) ? sub : "reason.VIDEO_UNAVAILABLE.unreachable") as VideoUnavailableKey);
+      return t(locale, "reason.VIDEO_UNAVAILABLE", { why });
+    }
+    case "UNCONFIRMED":
+      return t(locale, p.timedOut ? "reason.UNCONFIRMED_TIMEOUT" : "reason.UNCONFIRMED");
+    default: {
+      const own = `reason.${failure.code}`;
+      const kling = `kling.${failure.code}`;
+      const key = (
+        hasKey(own) ? own : hasKey(kling) ? kling : "reason.SUBMIT_ERROR"
+      ) as "reason.SUBMIT_ERROR";
+      const base = t(locale, key);
+      // The service's own words about a refused request, marked as its words.
+      return typeof p.serviceMessage === "string" && p.serviceMessage
+        ? t(locale, "kling.said", { message: base, reason: escapeUserText(p.serviceMessage, 300) })
+        : base;
+    }
+  }
+}
+
+export function errorReference(locale: Locale, ref: string): ReplyMessage {
+  return { content: t(locale, "error.reference", { ref }), embeds: [] };
+}
+
+export function stateLabel(locale: Locale, state: JobState): string {
+  return t(locale, `state.${state}`);
+}
+
+/** One job in `/video status` and `/video history`. */
+export interface JobLine {
+  id: number;
+  state: JobState;
+  prompt: string;
+  cost: number;
+  link: string | undefined;
+}
+
+function jobLine(locale: Locale, job: JobLine): string {
+  const cost = job.state === "failed" ? t(locale, "status.refunded") : credits(locale, job.cost);
+  const link = job.link ? ` · [${t(locale, "status.replyLink")}](${job.link})` : "";
+  return `**#${job.id}** · ${stateLabel(locale, job.state)} · ${cost}${link}\n${escapeUserText(job.prompt, 60)}`;
+}
+
+export interface JobStatusView extends JobLine {
+  userId: string;
+  createdAt: Date;
+  failure: { code: string; params: Record<string, unknown> | null } | undefined;
+}
+
+export function jobStatus(locale: Locale, job: JobStatusView): ReplyMessage {
+  const when = `<t:${Math.floor(job.createdAt.getTime() / 1000)}:R>`;
+  const lines = [jobLine(locale, job), t(locale, "status.requestedBy", { user: `<@${job.userId}>`, when })];
+  if (job.failure) lines.push(t(locale, "status.reason", { reason: failureReason(locale, job.failure) }));
   return {
-    content: `Something went wrong on my side (reference \`${ref}\`). Nothing was charged for it; please try again.`,
-    embeds: [],
+    content: "",
+    embeds: [
+      {
+        title: t(locale, "status.title", { job: String(job.id) }),
+        description: truncate(lines.join("\n"), 4000),
+        color: COLOR.info,
+      },
+    ],
   };
 }
 
-export { COLOR, credits, LIMIT };
+export function noSuchJob(locale: Locale, id: number): ReplyMessage {
+  return { content: t(locale, "status.notFound", { job: String(id) }), embeds: [] };
+}
+
+export function history(locale: Locale, jobs: readonly JobLine[]): ReplyMessage {
+  const description = jobs.length
+    ? jobs.map((j) => jobLine(locale, j)).join("\n\n")
+    : t(locale, "history.empty");
+  return {
+    content: "",
+    embeds: [
+      { title: t(locale, "history.title"), description: truncate(description, 4000), color: COLOR.info },
+    ],
+  };
+}
+
+export function autocompleteChoice(
+  locale: Locale,
+  job: { id: number; state: JobState; prompt: string },
+): string {
+  return truncate(`#${job.id} · ${stateLabel(locale, job.state)} · ${job.prompt}`, 100);
+}
+
+export interface BudgetView {
+  balance: number;
+  held: number;
+  mineMonth: number;
+  mineAll: number;
+  mineJobs: number;
+  inFlight: readonly { id: number; state: JobState; userId: string }[];
+}
+
+export function budget(locale: Locale, view: BudgetView): ReplyMessage {
+  const flight = view.inFlight.length
+    ? view.inFlight.map((j) => `#${j.id} · ${stateLabel(locale, j.state)} · <@${j.userId}>`).join("\n")
+    : t(locale, "budget.none");
+  const spentAll = t(locale, "budget.spentAllValue", {
+    count: view.mineJobs,
+    credits: credits(locale, view.mineAll),
+  });
+  return {
+    content: "",
+    embeds: [
+      {
+        title: t(locale, "budget.title"),
+        color: COLOR.info,
+        fields: [
+          { name: t(locale, "budget.balance"), value: credits(locale, view.balance), inline: true },
+          { name: t(locale, "budget.held"), value: credits(locale, view.held), inline: true },
+          { name: t(locale, "budget.spentMonth"), value: credits(locale, view.mineMonth), inline: true },
+          { name: t(locale, "budget.spentAll"), value: spentAll, inline: true },
+          {
+            name: t(locale, "budget.inFlight", { count: view.inFlight.length }),
+            value: truncate(flight, 1024),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function unknownComponent(locale: Locale): ReplyMessage {
+  return { content: t(locale, "error.componentUnknown"), embeds: [] };
+}

@@ -1,16 +1,13 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { jobs } from "../db/schema.js";
 import { isConnectionError } from "../db/transient.js";
+import { deliverJob } from "./deliver.js";
+import { withLease } from "./lease.js";
+import { pollJob } from "./poll.js";
 import { claimDueJobs, type JobRow, releaseLease } from "./repository.js";
-import {
-  deliverJob,
-  type JobServices,
-  pollJob,
-  resolveInterruptedSubmit,
-  submitJob,
-  withLease,
-} from "./service.js";
+import type { JobServices } from "./services.js";
 import { ACTIVE_STATES, type JobState } from "./states.js";
+import { resolveInterruptedSubmit, submitJob } from "./submit.js";
 
 /** Jobs that wait on the API (submit, status checks), and jobs that wait on a video host and Discord. */
 const API_STEPS: readonly JobState[] = ["pending", "submitting", "running"];
@@ -22,6 +19,8 @@ export interface PollerOptions {
   /** Jobs delivered at once; separate slots, so slow video hosts never hold back polling. */
   deliveryConcurrency: number;
   idleMs: number;
+  /** Take over the jobs of a process that holds no presence lock (Postgres; see db/presence.ts). */
+  deadOwners: boolean;
 }
 
 /**
@@ -33,6 +32,8 @@ export interface PollerOptions {
 export class Poller {
   private stopping = false;
   private wake: (() => void) | undefined;
+  /** Poked while not sleeping: the next pause ends at once. */
+  private poked = false;
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightIds = new Set<number>();
@@ -44,6 +45,12 @@ export class Poller {
   constructor(services: JobServices, options: PollerOptions) {
     this.s = services;
     this.options = options;
+  }
+
+  /** A job may be due: look now instead of at the end of the idle pause. */
+  poke(): void {
+    if (this.wake) this.wake();
+    else this.poked = true;
   }
 
   start(): void {
@@ -91,6 +98,7 @@ export class Poller {
       now: this.s.now(),
       exclude: [...this.inFlightIds],
       states,
+      deadOwners: this.options.deadOwners,
     });
     for (const job of batch) {
       this.inFlightIds.add(job.id);
@@ -99,7 +107,7 @@ export class Poller {
         this.inFlight.delete(work);
         this.inFlightIds.delete(job.id);
         this.busy[kind] -= 1;
-        this.wake?.();
+        this.poke();
       });
       this.inFlight.add(work);
     }
@@ -126,6 +134,10 @@ export class Poller {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {

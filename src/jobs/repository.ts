@@ -1,26 +1,12 @@
 import { and, desc, eq, inArray, isNotNull, isNull, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
+import { PRESENCE_LOCK_NAMESPACE } from "../db/presence.js";
 import { jobs } from "../db/schema.js";
-import type { VideoRequest } from "../video/validate.js";
 import { ACTIVE_STATES, type JobState, statesLeadingTo } from "./states.js";
 
 /** Queries on jobs. Every query on guild-owned rows that comes from a member filters by guild id. */
 
 export type JobRow = typeof jobs.$inferSelect;
-
-/** What is stored in `jobs.request`: the validated request and how to deliver its result. */
-export interface StoredRequest extends VideoRequest {
-  delivery: {
-    /** Largest attachment the interaction may upload (includes the requester's Nitro). */
-    attachmentSizeLimit: number;
-    /** Shown with "queued": e.g. channel permissions the bot lacks to post after 15 minutes. */
-    warnings?: string[];
-  };
-}
-
-export function storedRequest(job: JobRow): StoredRequest {
-  return job.request as unknown as StoredRequest;
-}
 
 /**
  * Compare-and-set: move a job to `to` only from a state allowed to lead there (and, when given, only
@@ -58,9 +44,21 @@ export async function claimDueJobs(
     exclude?: readonly number[];
     /** Only jobs in these states (default: every state that can still move). */
     states?: readonly JobState[];
+    /**
+     * Also take over a lease whose owner holds no presence lock (a dead process; Postgres only, see
+     * db/presence.ts), without waiting for the lease to run out.
+     */
+    deadOwners?: boolean;
   },
 ): Promise<JobRow[]> {
   const { owner, limit, leaseMs, now, exclude = [], states = ACTIVE_STATES } = options;
+  const ownerGone = options.deadOwners
+    ? sql`not exists (
+        select 1 from pg_locks l
+        where l.locktype = 'advisory' and l.classid = ${PRESENCE_LOCK_NAMESPACE}
+          and l.objid = hashtext(${jobs.leaseOwner})::oid and l.objsubid = 2
+          and l.database = (select oid from pg_database where datname = current_database()))`
+    : undefined;
   const leaseUntil = new Date(now.getTime() + leaseMs);
   return db.transaction(async (tx) => {
     const due = await tx
@@ -70,7 +68,7 @@ export async function claimDueJobs(
         and(
           inArray(jobs.state, [...states]),
           lte(jobs.nextPollAt, now),
-          or(isNull(jobs.leaseExpiresAt), lt(jobs.leaseExpiresAt, now)),
+          or(isNull(jobs.leaseExpiresAt), lt(jobs.leaseExpiresAt, now), ownerGone),
           // Never a job this process is still working on, whatever its lease says.
           exclude.length ? notInArray(jobs.id, [...exclude]) : undefined,
         ),
@@ -90,6 +88,19 @@ export async function claimDueJobs(
       )
       .returning();
   });
+}
+
+/**
+ * Take back every lease at once. Only where no other process can hold one: PGlite's folder lock proves that
+ * the process that held them is gone.
+ */
+export async function releaseAllLeases(db: Database): Promise<number> {
+  const rows = await db
+    .update(jobs)
+    .set({ leaseOwner: null, leaseExpiresAt: null })
+    .where(isNotNull(jobs.leaseOwner))
+    .returning({ id: jobs.id });
+  return rows.length;
 }
 
 /** Give a job back to the queue: due again at `nextPollAt`, lease dropped (and the attempt counted). */
@@ -157,6 +168,15 @@ export async function jobsInFlight(db: Database, guildId: string): Promise<JobRo
     .where(and(eq(jobs.guildId, guildId), inArray(jobs.state, [...ACTIVE_STATES])))
     .orderBy(jobs.createdAt)
     .limit(25);
+}
+
+/** How many jobs wait to be sent before this one, plus one (its place in the queue). */
+export async function queuePlace(db: Database, job: JobRow): Promise<number> {
+  const [row] = await db
+    .select({ ahead: sql<string>`count(*)` })
+    .from(jobs)
+    .where(and(eq(jobs.state, "pending"), lt(jobs.createdAt, job.createdAt)));
+  return Number(row?.ahead ?? 0) + 1;
 }
 
 /** Credits held for a guild's jobs not yet settled (settled jobs were captured or released). */

@@ -1,3 +1,4 @@
+import type { Message } from "../i18n/index.js";
 import { say } from "./messages.js";
 
 /**
@@ -17,8 +18,8 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{M}\p{C}\u2800]/v;
 
 /** Characters no option may hold, whatever it is for (links included). */
-export function unstorableProblems(option: string, text: string): string[] {
-  const problems: string[] = [];
+export function unstorableProblems(option: string, text: string): Message[] {
+  const problems: Message[] = [];
   const lone = LONE_SURROGATE.exec(text);
   if (lone) problems.push(say.brokenCharacter(option, lone[0].charCodeAt(0)));
   const control = CONTROL.exec(text);
@@ -27,7 +28,7 @@ export function unstorableProblems(option: string, text: string): string[] {
 }
 
 /** Problems of trimmed free text (a prompt): characters, emptiness, visibility and length. */
-export function freeTextProblems(option: string, text: string, maxLength: number): string[] {
+export function freeTextProblems(option: string, text: string, maxLength: number): Message[] {
   if (text.length === 0) return [say.empty(option)];
   const problems = unstorableProblems(option, text);
   if (!VISIBLE.test(text)) problems.push(say.invisible(option));

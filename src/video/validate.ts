@@ -7,6 +7,7 @@ import type {
   VideoStatusArgs,
   VideoTextArgs,
 } from "../../commands/video.js";
+import type { Message } from "../i18n/index.js";
 import type { GenerateRequest } from "../kling/types.js";
 import { DEFAULTS, taskTypeFor } from "../kling/types.js";
 import { hostProblem } from "../net/address.js";
@@ -19,15 +20,15 @@ import {
   type Model,
   QUALITIES,
 } from "./limits.js";
-import { EXPECTED, say } from "./messages.js";
+import { say } from "./messages.js";
 import { freeTextProblems, unstorableProblems } from "./text.js";
 
 /**
  * One zod schema per subcommand turns Discord's raw options into a typed request for the API.
  * Discord already enforced types, lengths, ranges and choices (see commands/video.ts), but a stale command
  * registration or a forged payload can send anything: every field refuses a wrong type or value by name.
- * The schemas also carry the cross-field rules. Every problem is reported at once, in words that say what
- * to change (the texts are in messages.ts).
+ * The schemas also carry the cross-field rules. Every problem is reported at once, as a message that says
+ * what to change (messages.ts), for the reply to render in the member's language.
  */
 
 export interface VideoRequest {
@@ -43,7 +44,7 @@ export interface VideoRequest {
   };
 }
 
-export type Validation = { ok: true; value: VideoRequest } | { ok: false; problems: string[] };
+export type Validation = { ok: true; value: VideoRequest } | { ok: false; problems: Message[] };
 
 export interface ValidationContext {
   /** The server's default model (a server setting later; `std` now). */
@@ -52,9 +53,38 @@ export interface ValidationContext {
 
 const KLING3_MODELS: readonly Model[] = ["pro", "std"];
 
-const issues = (ctx: z.RefinementCtx, messages: readonly string[]) => {
-  for (const message of messages) ctx.addIssue({ code: "custom", message });
+/** zod carries a problem as a string: the message as JSON, read back by `problemsOf`. */
+const asIssue = (message: Message): string => JSON.stringify(message);
+
+const issues = (ctx: z.RefinementCtx, messages: readonly Message[]) => {
+  for (const message of messages) ctx.addIssue({ code: "custom", message: asIssue(message) });
 };
+
+/** A problem zod reported; one without a message of ours (a rule that forgot it) still names its option. */
+function readIssue(text: string, path: readonly PropertyKey[] = []): Message {
+  if (text.startsWith('{"key":')) {
+    try {
+      return JSON.parse(text) as Message;
+    } catch {
+      // not one of ours after all
+    }
+  }
+  return say.unexpected(typeof path[0] === "string" ? path[0] : undefined);
+}
+
+/** Each problem once, in the order found. */
+function problemsOf(issues: readonly { message: string; path?: readonly PropertyKey[] }[]): Message[] {
+  const seen = new Set<string>();
+  const out: Message[] = [];
+  for (const issue of issues) {
+    const message = readIssue(issue.message, issue.path);
+    const id = JSON.stringify(message);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(message);
+  }
+  return out;
+}
 
 /**
  * The text as an https link, or `undefined`. WHATWG parsing also reads `https:///a.png` (host `a.png`),
@@ -73,7 +103,7 @@ function httpsLink(text: string): URL | undefined {
 /** An https link to a public host. The parsed form is what goes on, so the API cannot read it otherwise. */
 const httpsUrl = (option: string) =>
   z
-    .string({ error: say.wrongType(option, EXPECTED.text) })
+    .string({ error: asIssue(say.wrongType(option, "text")) })
     .trim()
     .transform((v, ctx) => {
       const text = unstorableProblems(option, v);
@@ -120,15 +150,17 @@ function isAttachmentUrl(text: string): boolean {
 const mediaAttachment = (option: string, media: "image" | "video") => {
   const types: readonly string[] = media === "image" ? LIMITS.imageContentTypes : LIMITS.videoContentTypes;
   const max = media === "image" ? LIMITS.imageMaxBytes : LIMITS.videoMaxBytes;
-  return z.custom<AttachmentInfo>(isAttachment, { error: say.notAttached(option) }).superRefine((a, ctx) => {
-    if (!isAttachmentUrl(a.url)) {
-      issues(ctx, [say.notAttached(option)]);
-      return;
-    }
-    const type = (a.contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-    if (!types.includes(type)) issues(ctx, [say.mediaType(option, media, a.name, type)]);
-    if (a.size > max) issues(ctx, [say.mediaSize(option, a.size, max)]);
-  });
+  return z
+    .custom<AttachmentInfo>(isAttachment, { error: asIssue(say.notAttached(option)) })
+    .superRefine((a, ctx) => {
+      if (!isAttachmentUrl(a.url)) {
+        issues(ctx, [say.notAttached(option)]);
+        return;
+      }
+      const type = (a.contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+      if (!types.includes(type)) issues(ctx, [say.mediaType(option, media, a.name, type)]);
+      if (a.size > max) issues(ctx, [say.mediaSize(option, a.size, max)]);
+    });
 };
 
 /** Exactly one of an attachment and a link, where a subcommand offers both. */
@@ -168,7 +200,7 @@ function requestedModel(given: unknown, fallback: Model): Model | undefined {
 const freeText = (option: string, maxLength: number) =>
   z
     .string({
-      error: (i) => (i.input === undefined ? say.empty(option) : say.wrongType(option, EXPECTED.text)),
+      error: (i) => asIssue(i.input === undefined ? say.empty(option) : say.wrongType(option, "text")),
     })
     .trim()
     .superRefine((v, ctx) => issues(ctx, freeTextProblems(option, v, maxLength)));
@@ -178,23 +210,22 @@ const promptSchema = freeText("prompt", LIMITS.promptMaxLength);
 const negativeSchema = freeText("negative_prompt", LIMITS.negativePromptMaxLength).optional();
 
 const choice = <const T extends readonly [string, ...string[]]>(option: string, values: T) =>
-  z.enum(values, { error: say.notChoice(option, values) });
+  z.enum(values, { error: asIssue(say.notChoice(option, values)) });
 
-const flag = (option: string) => z.boolean({ error: say.wrongType(option, EXPECTED.boolean) });
+const flag = (option: string) => z.boolean({ error: asIssue(say.wrongType(option, "boolean")) });
 
-const durationRange = say.durationRange("duration", LIMITS.durationMin, LIMITS.durationMax);
+const durationRange = asIssue(say.durationRange("duration", LIMITS.durationMin, LIMITS.durationMax));
+const durationWhole = asIssue(say.durationWhole("duration"));
 const durationSchema = z
-  .number({ error: say.durationWhole("duration") })
-  .int(say.durationWhole("duration"))
+  .number({ error: durationWhole })
+  .int(durationWhole)
   .min(LIMITS.durationMin, durationRange)
   .max(LIMITS.durationMax, durationRange)
   .optional()
   .transform((v) => v ?? LIMITS.durationDefault);
 
-const fidelitySchema = z
-  .number({ error: say.fidelityRange("prompt_fidelity") })
-  .min(0, say.fidelityRange("prompt_fidelity"))
-  .max(1, say.fidelityRange("prompt_fidelity"));
+const fidelityRange = asIssue(say.fidelityRange("prompt_fidelity"));
+const fidelitySchema = z.number({ error: fidelityRange }).min(0, fidelityRange).max(1, fidelityRange);
 
 /** Options `/video text` and `/video image` share. */
 const generationFields = {
@@ -341,20 +372,21 @@ const editSchema = z
  * zod runs an object's cross-field rules only when every field passed; these run them on the raw options
  * too, so that a refusal lists every problem at once.
  */
-function collect(run: (ctx: z.RefinementCtx) => void): string[] {
-  const out: string[] = [];
-  const ctx = { addIssue: (issue: { message?: string }) => issue.message && out.push(issue.message) };
+function collect(run: (ctx: z.RefinementCtx) => void): { message: string }[] {
+  const out: { message: string }[] = [];
+  const ctx = {
+    addIssue: (issue: { message?: string }) => issue.message && out.push({ message: issue.message }),
+  };
   run(ctx as unknown as z.RefinementCtx);
   return out;
 }
 
 function toValidation(
   result: z.ZodSafeParseResult<VideoRequest>,
-  crossField: () => string[] = () => [],
+  crossField: () => { message: string }[] = () => [],
 ): Validation {
   if (result.success) return { ok: true, value: result.data };
-  const problems = [...new Set([...result.error.issues.map((i) => i.message), ...crossField()])];
-  return { ok: false, problems };
+  return { ok: false, problems: problemsOf([...result.error.issues, ...crossField()]) };
 }
 
 export function validateText(args: VideoTextArgs, ctx: ValidationContext = {}): Validation {
@@ -389,17 +421,18 @@ export function validateEdit(args: VideoEditArgs): Validation {
   );
 }
 
+const jobNumber = asIssue(say.jobNumber("job"));
 const jobSchema = z
-  .number({ error: say.jobNumber("job") })
-  .int(say.jobNumber("job"))
-  .min(1, say.jobNumber("job"))
-  .max(Number.MAX_SAFE_INTEGER, say.jobNumber("job"));
+  .number({ error: jobNumber })
+  .int(jobNumber)
+  .min(1, jobNumber)
+  .max(Number.MAX_SAFE_INTEGER, jobNumber);
 
 /** `/video status`: the job number to look up. */
 export function validateStatus(
   args: VideoStatusArgs,
-): { ok: true; value: number } | { ok: false; problems: string[] } {
+): { ok: true; value: number } | { ok: false; problems: Message[] } {
   const result = jobSchema.safeParse(args.job);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, problems: [...new Set(result.error.issues.map((i) => i.message))] };
+  return { ok: false, problems: problemsOf(result.error.issues) };
 }

@@ -144,12 +144,13 @@ describe.each(testDrivers())("a hostile API and video host on %s", (driver) => {
       const job = await settled(id);
       expect(job.state).toBe("failed");
       expect(job.errorCode).toBe("VIDEO_UNAVAILABLE");
-      expect(job.errorMessage).toContain(`HTTP ${code}`);
+      expect(job.errorParams).toMatchObject({ why: "http-status", httpStatus: code });
       expect(await movements(job.id)).toEqual(["hold", "release"]);
       expect(await getBalance(db(), GUILD_ID)).toBe(before);
       // Tried a few times before giving up.
       expect(trusted.seen.length - seen).toBe(3);
       const text = JSON.stringify(finalReply(id).embeds);
+      expect(text).toContain(`HTTP ${code}`);
       expect(text).toContain("could not fetch it");
       expect(text).toContain("returned");
       // The process is alive and still makes videos.
@@ -183,7 +184,8 @@ describe.each(testDrivers())("a hostile API and video host on %s", (driver) => {
     const { id } = await send("A page html");
     const job = await settled(id);
     expect(job.state).toBe("failed");
-    expect(job.errorMessage).toContain("not a video");
+    expect(job.errorParams).toMatchObject({ why: "not-a-video" });
+    expect(JSON.stringify(finalReply(id).embeds)).toContain("not a video");
     expect(finalReply(id).attachments).toHaveLength(0);
   });
 
@@ -232,9 +234,11 @@ describe.each(testDrivers())("a hostile API and video host on %s", (driver) => {
       outcome = (p) => (p.includes("slow-task") ? { status: "SUCCESS", durationMs: 60_000 } : undefined);
       const { id } = await send("A slow-task");
       const job = await settled(id);
-      expect(job.errorCode).toBe("TIMEOUT");
-      expect(job.errorMessage).not.toMatch(/\b0 minutes\b/);
-      expect(job.errorMessage).toMatch(/\ds/);
+      expect(job.errorCode).toBe("TIMED_OUT");
+      expect(Number(job.errorParams?.waitedMs)).toBeGreaterThanOrEqual(1_000);
+      const text = JSON.stringify(finalReply(id).embeds);
+      expect(text).not.toMatch(/\b0 minutes\b/);
+      expect(text).toMatch(/for \ds, longer than the 1s/);
     } finally {
       bot.services.settings.jobTimeoutMs = saved;
     }

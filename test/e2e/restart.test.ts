@@ -3,13 +3,12 @@ import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.js";
 import { creditLedger, jobs } from "../../src/db/schema.js";
-import { type KlingSimulator, startKlingSimulator } from "../../src/kling-sim/server.js";
+import type { KlingSimulator } from "../../src/kling-sim/server.js";
 import { checkInvariants, getBalance } from "../../src/ledger/ledger.js";
 import { silentLogger } from "../../src/log.js";
-import { startFakeDiscord } from "../fakes/discord/index.js";
 import { FixtureProcess } from "../helpers/child.js";
 import { createPgliteDir, createPostgresDatabase, testDrivers } from "../helpers/db.js";
-import { CHANNEL_ID, GUILD_ID, SIM_KEY, USER_ID, videoText } from "./harness.js";
+import { CHANNEL_ID, GUILD_ID, mainEnv, startFakes, USER_ID, videoText } from "./harness.js";
 
 /**
  * The real entry point (`src/main.ts`) in child processes, killed with SIGKILL in the middle of a job and
@@ -25,14 +24,12 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     cleanups.length = 0;
   });
 
-  async function setup(taskMs: number, discordOptions: { nonceWindowMs?: number } = {}) {
-    const discord = await startFakeDiscord({
-      guilds: [{ id: GUILD_ID, channels: [{ id: CHANNEL_ID, name: "videos" }] }],
-      ...discordOptions,
-    });
-    cleanups.push(() => discord.close());
-    const sim = await startKlingSimulator({ apiKey: SIM_KEY, taskDurationMs: taskMs });
-    cleanups.push(() => sim.close());
+  async function setup(
+    taskMs: number,
+    discordOptions: { nonceWindowMs?: number } = {},
+    envOverrides: Record<string, string> = {},
+  ) {
+    const { discord, sim } = await startFakes(cleanups, { taskMs, discord: discordOptions });
     let dbEnv: Record<string, string>;
     let openHere: () => Promise<DatabaseHandle>;
     if (driver === "postgres") {
@@ -46,22 +43,7 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
       dbEnv = { DATA_DIR: dir.dir };
       openHere = () => openDatabase({ dataDir: dir.dir, logger: silentLogger() });
     }
-    const env = {
-      DISCORD_TOKEN: discord.token,
-      DISCORD_API_URL: discord.apiUrl,
-      KLING_API_KEY: SIM_KEY,
-      KLING_API_URL: sim.url,
-      DEFAULT_GUILD_CREDITS: "10000",
-      DEV_GUILD_ID: GUILD_ID,
-      POLL_INTERVAL_MS: "100",
-      JOB_LEASE_MS: "1500",
-      PROGRESS_INTERVAL_MS: "0",
-      LOG_LEVEL: "info",
-      LOG_PRETTY: "false",
-      DATABASE_URL: undefined,
-      DATA_DIR: undefined,
-      ...dbEnv,
-    };
+    const env = mainEnv(discord, sim, { ...dbEnv, ...envOverrides });
     const start = () => {
       const child = new FixtureProcess(MAIN, undefined, env);
       cleanups.push(() => child.stop());
@@ -93,8 +75,9 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     const first = start();
     await waitStarted(first);
     const { id } = await discord.sendInteraction(videoText(discord, "A lighthouse at night"));
+    // Sent to the API (the reply moves from "queued" to "generating"), then killed while it runs.
     await discord.waitFor(
-      () => JSON.stringify(discord.interactionState(id)?.original?.embeds ?? "").includes("queued"),
+      () => JSON.stringify(discord.interactionState(id)?.original?.embeds ?? "").includes("generating"),
       20_000,
     );
     expect(generates(sim)).toHaveLength(1);
@@ -232,5 +215,39 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     } finally {
       await db.close();
     }
+  });
+
+  it("takes over a killed process's job within seconds, not after its lease (JOB_LEASE_MS 120 s)", async () => {
+    const { discord, sim, start } = await setup(1_000, {}, { JOB_LEASE_MS: "120000" });
+    const first = start();
+    await waitStarted(first);
+    const { id } = await discord.sendInteraction(videoText(discord, "A comet over the sea"));
+    await discord.waitFor(
+      () => JSON.stringify(discord.interactionState(id)?.original?.embeds ?? "").includes("generating"),
+      20_000,
+    );
+    // The next status check hangs: the process is killed in the middle of a step, holding the job's lease.
+    sim.inject({ route: "status", kind: "hang", times: 1 });
+    await new Promise<void>((resolve) => {
+      const check = () => (sim.requests.some((r) => r.fault === "hang") ? resolve() : setTimeout(check, 20));
+      check();
+    });
+    first.kill("SIGKILL");
+    await first.exited;
+
+    const second = start();
+    await waitStarted(second);
+    const startedAt = Date.now();
+    await discord.waitFor(() => {
+      const m = discord.interactionState(id)?.original;
+      return m && m.attachments.length > 0 ? m : undefined;
+    }, 30_000);
+    const recoveryMs = Date.now() - startedAt;
+    console.log(
+      `recovery after SIGKILL on ${driver}: ${recoveryMs} ms from the new process's start to the video`,
+    );
+    expect(recoveryMs).toBeLessThan(10_000);
+    second.kill("SIGTERM");
+    await second.exited;
   });
 });

@@ -2,6 +2,7 @@ import { ApplicationCommandOptionType as T } from "discord.js";
 import { describe, expect, it } from "vitest";
 import type { AttachmentInfo, SubcommandDef, ValueOption } from "../../commands/define.js";
 import { VideoEdit, VideoImage, VideoReference, VideoStatus, VideoText } from "../../commands/video.js";
+import { type Message, renderMessage } from "../../src/i18n/index.js";
 import {
   validateEdit,
   validateImage,
@@ -32,7 +33,10 @@ const mp4 = (over: Partial<AttachmentInfo> = {}): AttachmentInfo => ({
   ...over,
 });
 
-type Result = { ok: true } | { ok: false; problems: string[] };
+type Result = { ok: true } | { ok: false; problems: Message[] };
+
+/** The problems as an English reply shows them. */
+const english = (r: Result): string[] => (r.ok ? [] : r.problems.map((p) => renderMessage("en", p)));
 type Validate = (args: Record<string, unknown>) => Result;
 
 /** Each subcommand with a valid set of options and its validator (arguments deliberately untyped). */
@@ -142,7 +146,7 @@ describe.each(SUBCOMMANDS)("/video %s", (sub, valid, validate) => {
           missed.push(`${label}: accepted`);
           continue;
         }
-        for (const p of result.problems) {
+        for (const p of english(result)) {
           if (!p.includes(`\`${option.name}\``)) missed.push(`${label}: ${p}`);
           if (/Invalid (input|option)|expected /.test(p)) missed.push(`${label}: zod wording: ${p}`);
         }
@@ -155,7 +159,7 @@ describe.each(SUBCOMMANDS)("/video %s", (sub, valid, validate) => {
 describe("free text", () => {
   const text = (prompt: unknown, negative?: unknown) =>
     validateText({ prompt, negative_prompt: negative } as unknown as Parameters<typeof validateText>[0]);
-  const problems = (r: Result) => (r.ok ? "" : r.problems.join("\n"));
+  const problems = (r: Result) => english(r).join("\n");
 
   it.each(INVISIBLE_ONLY.filter((s) => s.trim() !== ""))("refuses the invisible prompt %j", (prompt) => {
     expect(problems(text(prompt))).toMatch(/`prompt` has no visible characters: describe/);
@@ -209,7 +213,7 @@ describe("links", () => {
   ])("refuses the internal link %s", (url) => {
     const v = imageUrl(url);
     expect(v.ok).toBe(false);
-    expect(!v.ok && v.problems.join("\n")).toMatch(/`image_url` points to a private or local address/);
+    expect(english(v).join("\n")).toMatch(/`image_url` points to a private or local address/);
   });
 
   it.each([
@@ -221,11 +225,11 @@ describe("links", () => {
     // WHATWG parsing skips the extra or missing slashes (`https:///a.png` has the host `a.png`); other
     // parsers do not, so such text is not a link.
     const v = imageUrl(url);
-    expect(!v.ok && v.problems.join("\n")).toMatch(/`image_url` must be an https:\/\/ link/);
+    expect(english(v).join("\n")).toMatch(/`image_url` must be an https:\/\/ link/);
   });
 
   it("refuses a link with a user name or password", () => {
     const v = imageUrl("https://user:pass@example.com/a.png");
-    expect(!v.ok && v.problems.join("\n")).toMatch(/`image_url` contains a user name or password/);
+    expect(english(v).join("\n")).toMatch(/`image_url` contains a user name or password/);
   });
 });

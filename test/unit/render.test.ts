@@ -28,39 +28,35 @@ describe("render", () => {
 
   it("truncates long prompts to fit an embed", () => {
     const long = { ...job, display: { ...job.display, prompt: "x".repeat(5000) } };
-    const message = render.queued(long, 1000);
+    const message = render.queued("en", long, 1000);
     const description = message.embeds[0]?.description ?? "";
     expect(description.length).toBeLessThanOrEqual(4096);
     expect(description).toContain("…");
   });
 
   it("pings nobody unless the requester is named", () => {
-    expect(render.queued(job, 10).pingUserId).toBeUndefined();
-    expect(render.delivered(job, { charged: 300, tookMs: 1000 }).pingUserId).toBeUndefined();
-    const fallback = render.delivered(job, { charged: 300, tookMs: 1000, pingUserId: job.userId });
+    expect(render.queued("en", job, 10).pingUserId).toBeUndefined();
+    expect(render.delivered("en", job, { charged: 300, tookMs: 1000 }).pingUserId).toBeUndefined();
+    const fallback = render.delivered("en", job, { charged: 300, tookMs: 1000, pingUserId: job.userId });
     expect(fallback.pingUserId).toBe(job.userId);
     expect(fallback.content).toContain(`<@${job.userId}>`);
   });
 
   it("caps the progress bar below 100% until done", () => {
-    const message = render.progress(job, {
-      elapsedMs: 10 * 60_000,
-      estimateMs: 60_000,
-      stateLabel: "Generating",
-    });
+    const message = render.progress("en", job, { elapsedMs: 10 * 60_000, estimateMs: 60_000 });
     const text = message.embeds[0]?.description ?? "";
     expect(text).toMatch(/95%/);
     expect(text).not.toMatch(/100%/);
   });
 
   it("rounds elapsed time so that unchanged progress renders the same", () => {
-    const a = render.progress(job, { elapsedMs: 31_000, estimateMs: 100_000, stateLabel: "Generating" });
-    const b = render.progress(job, { elapsedMs: 33_000, estimateMs: 100_000, stateLabel: "Generating" });
+    const a = render.progress("en", job, { elapsedMs: 31_000, estimateMs: 100_000 });
+    const b = render.progress("en", job, { elapsedMs: 33_000, estimateMs: 100_000 });
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
 
   it("shows the shortfall", () => {
-    const text = JSON.stringify(render.insufficientBudget(400, 120));
+    const text = JSON.stringify(render.insufficientBudget("en", 400, 120));
     expect(text).toContain("400 credits");
     expect(text).toContain("120 credits");
     expect(text).toContain("280 credits short");
@@ -81,10 +77,10 @@ describe("render, hostile prompts", () => {
       display: { subcommand: "text", model: "pro", prompt: "p".repeat(3000) },
       estimatedCost: 1,
     };
-    const message = render.delivered(job, {
+    const message = render.delivered("en", job, {
       charged: 1,
       tookMs: 1,
-      link: { url: `https://cdn.example/${"x".repeat(5000)}`, why: "too big" },
+      link: { url: `https://cdn.example/${"x".repeat(5000)}`, why: { kind: "too-large", limitMiB: 10 } },
     });
     const embed = message.embeds[0]!;
     expect(embed.description!.length).toBeLessThanOrEqual(4096);

@@ -6,6 +6,7 @@ import type {
   VideoReferenceArgs,
   VideoTextArgs,
 } from "../../commands/video.js";
+import { renderMessage } from "../../src/i18n/index.js";
 import { validateEdit, validateImage, validateReference, validateText } from "../../src/video/validate.js";
 
 const png = (name = "a.png", size = 1000): AttachmentInfo => ({
@@ -71,8 +72,9 @@ const edit = (a: Partial<VideoEditArgs>): VideoEditArgs => ({
   ...a,
 });
 
+/** The problems as an English reply shows them. */
 function problems(v: ReturnType<typeof validateText>): string {
-  return v.ok ? "" : v.problems.join("\n");
+  return v.ok ? "" : v.problems.map((p) => renderMessage("en", p)).join("\n");
 }
 
 describe("/video text", () => {

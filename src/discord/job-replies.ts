@@ -1,0 +1,104 @@
+import { localeOf } from "../i18n/locale.js";
+import type { Failure, FinishedVideo, JobPort, Posted } from "../jobs/port.js";
+import type { JobRow } from "../jobs/repository.js";
+import { storedRequest } from "../jobs/request.js";
+import * as render from "./render.js";
+import { isTooLarge, type Replies, type ReplyTarget } from "./replies.js";
+
+/**
+ * The job flow's port, for Discord: each event is rendered in the requester's language and sent by the best
+ * route still open (the interaction token while it lives, the channel after; see replies.ts). What Discord
+ * can take — the upload limit of the interaction or of a plain channel post, the 25 MiB request cap — and
+ * whether a video is attached or linked are decided here.
+ */
+
+/** Discord's default attachment limit when the interaction does not say (10 MiB since 2025). */
+export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+/** One request to Discord carries at most 25 MiB; leave room for the JSON part. */
+const REQUEST_BODY_LIMIT = 25 * 1024 * 1024 - 64 * 1024;
+
+export function replyTarget(job: JobRow): ReplyTarget {
+  return {
+    jobId: job.id,
+    applicationId: job.applicationId,
+    interactionToken: job.interactionToken,
+    tokenExpiresAt: job.tokenExpiresAt,
+    channelId: job.channelId,
+    messageId: job.replyMessageId,
+    userId: job.userId,
+  };
+}
+
+export function jobSummary(job: JobRow): render.JobSummary {
+  return {
+    id: job.id,
+    userId: job.userId,
+    display: storedRequest(job).display,
+    estimatedCost: job.estimatedCost,
+  };
+}
+
+export class DiscordJobReplies implements JobPort {
+  readonly #replies: Replies;
+
+  constructor(replies: Replies) {
+    this.#replies = replies;
+  }
+
+  attachmentLimit(job: JobRow): number {
+    // A channel post after the token expired does not get the requester's Nitro upload limit.
+    const discord = this.#replies.tokenUsable(replyTarget(job))
+      ? storedRequest(job).delivery.attachmentSizeLimit
+      : DEFAULT_ATTACHMENT_LIMIT;
+    return Math.min(discord, REQUEST_BODY_LIMIT);
+  }
+
+  async waiting(job: JobRow, info: { place: number }): Promise<Posted> {
+    const locale = localeOf(job.locale);
+    return this.#replies.edit(replyTarget(job), () => render.waiting(locale, jobSummary(job), info.place));
+  }
+
+  async progress(job: JobRow, info: { elapsedMs: number; estimateMs: number | undefined }): Promise<Posted> {
+    const locale = localeOf(job.locale);
+    return this.#replies.edit(replyTarget(job), () => render.progress(locale, jobSummary(job), info));
+  }
+
+  async delivered(
+    job: JobRow,
+    info: { video: FinishedVideo; charged: number; tookMs: number },
+  ): Promise<Posted> {
+    const locale = localeOf(job.locale);
+    const summary = jobSummary(job);
+    const target = replyTarget(job);
+    const post = (view: render.DeliveredView) =>
+      this.#replies.edit(target, (pingUserId) => render.delivered(locale, summary, { ...view, pingUserId }), {
+        postIfGone: true,
+      });
+    const view = render.deliveredView(
+      info.video,
+      info.charged,
+      info.tookMs,
+      job.id,
+      this.attachmentLimit(job),
+    );
+    try {
+      return await post(view);
+    } catch (err) {
+      if (!(view.file && isTooLarge(err))) throw err;
+      // Discord refused the file after all: link it instead, at once.
+      return post({
+        charged: info.charged,
+        tookMs: info.tookMs,
+        link: { url: info.video.url, why: { kind: "refused-by-discord" } },
+      });
+    }
+  }
+
+  async failed(job: JobRow, failure: Failure): Promise<Posted> {
+    const locale = localeOf(job.locale);
+    const summary = jobSummary(job);
+    return this.#replies.edit(replyTarget(job), (ping) => render.failed(locale, summary, failure, ping), {
+      postIfGone: true,
+    });
+  }
+}

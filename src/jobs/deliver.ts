@@ -1,0 +1,119 @@
+import { captureCredits } from "../ledger/ledger.js";
+import { DownloadError } from "./download.js";
+import { failJob, rememberMessage } from "./fail.js";
+import type { FinishedVideo, VideoUnavailableWhy } from "./port.js";
+import { type JobRow, releaseLease, transitionJob } from "./repository.js";
+import { backoff, type JobServices } from "./services.js";
+
+/** Tries to post a finished video before the job is closed without it (its link stays in /video status). */
+const MAX_DELIVERY_ATTEMPTS = 6;
+/** Tries to fetch a finished video from the API's host before the job fails and its credits go back. */
+export const MAX_DOWNLOAD_ATTEMPTS = 3;
+
+/** Settle what the API charged for a delivered job, with its final state, in one transaction. */
+async function completeJob(s: JobServices, job: JobRow, patch: Partial<JobRow>): Promise<JobRow | undefined> {
+  const charged = job.chargedCost ?? job.estimatedCost;
+  return s.db.transaction(async (tx) => {
+    const row = await transitionJob(
+      tx,
+      job.id,
+      "completed",
+      { ...patch, interactionToken: null, leaseOwner: null, leaseExpiresAt: null },
+      { from: ["delivering"], owner: s.owner },
+    );
+    if (!row) return undefined;
+    const settled = await captureCredits(tx, { guildId: job.guildId, jobId: job.id, charged });
+    if (settled.flagged)
+      s.logger.warn({ jobId: job.id, charged, held: job.estimatedCost }, "API charged more than held");
+    return row;
+  });
+}
+
+/** Fetch the finished video (within what the adapter can attach), hand it over, then complete the job. */
+export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | undefined> {
+  const limit = Math.min(s.port.attachmentLimit(job), s.settings.maxVideoBytes);
+  const url = job.resultUrl!;
+  let video: FinishedVideo;
+  try {
+    const dl = await s.download.fetch(url, { maxBytes: limit, signal: s.signal });
+    video =
+      dl.kind === "file"
+        ? { url, file: { data: dl.data, extension: dl.extension, contentType: dl.contentType } }
+        : { url, tooLarge: { size: dl.size, limit } };
+  } catch (err) {
+    if (!(err instanceof DownloadError)) throw err;
+    return downloadFailed(s, job, err);
+  }
+  const charged = job.chargedCost ?? job.estimatedCost;
+  const tookMs = (job.finishedAt ?? s.now()).getTime() - job.createdAt.getTime();
+  let messageId: string | undefined;
+  try {
+    messageId = (await s.port.delivered(job, { video, charged, tookMs })).messageId;
+  } catch (err) {
+    return retryDelivery(s, job, err);
+  }
+  await rememberMessage(s, job, messageId);
+  const done = await completeJob(s, job, {});
+  s.logger.info({ jobId: job.id, attached: Boolean(video.file) }, "video delivered");
+  return done;
+}
+
+/**
+ * The finished video could not be fetched. A failure that may pass (a 5xx, a broken connection, a slow host)
+ * is tried again a few times; then, or at once for what never passes (not https, a non-public address, not a
+ * video), the job fails and its credits go back: the server never pays for a video it does not get.
+ */
+async function downloadFailed(s: JobServices, job: JobRow, err: DownloadError): Promise<JobRow | undefined> {
+  if (err.failure === "cancelled") {
+    // The process is stopping: the job stays as it is for the next poller, with no attempt counted.
+    await releaseLease(s.db, job.id, s.owner, s.now());
+    return undefined;
+  }
+  const attempt = job.attempts + 1;
+  if (err.retryable && attempt < MAX_DOWNLOAD_ATTEMPTS) {
+    const delay = backoff(s.settings.pollIntervalMs, attempt, 60_000);
+    s.logger.warn(
+      { err, jobId: job.id, failure: err.failure, attempt, delay },
+      "could not fetch the finished video; will try again",
+    );
+    await releaseLease(s.db, job.id, s.owner, new Date(s.now().getTime() + delay), attempt);
+    return undefined;
+  }
+  s.logger.warn(
+    { err, jobId: job.id, taskId: job.klingTaskId, failure: err.failure, attempt },
+    "could not fetch the finished video; the job fails and its credits go back",
+  );
+  const why: VideoUnavailableWhy =
+    err.failure === "http-status"
+      ? "http-status"
+      : err.failure === "not-a-video"
+        ? "not-a-video"
+        : err.failure === "private-address" ||
+            err.failure === "not-https" ||
+            err.failure === "too-many-redirects"
+          ? "not-allowed"
+          : err.failure === "timed-out" || err.failure === "too-slow"
+            ? "too-slow"
+            : "unreachable";
+  return failJob(s, job, {
+    code: "VIDEO_UNAVAILABLE",
+    params: err.httpStatus === undefined ? { why } : { why, httpStatus: err.httpStatus },
+  });
+}
+
+/**
+ * A delivery the adapter could not show: try again later with growing pauses, and after the last attempt
+ * stop, so a reply that cannot be written does not cost invalid requests forever. The credits are captured:
+ * the video was made and fetched, and its link is in `/video status`.
+ */
+async function retryDelivery(s: JobServices, job: JobRow, err: unknown): Promise<JobRow | undefined> {
+  const attempt = job.attempts + 1;
+  if (attempt >= MAX_DELIVERY_ATTEMPTS) {
+    s.logger.error({ err, jobId: job.id, attempt }, "could not deliver the video; giving up");
+    return completeJob(s, job, { errorCode: "DELIVERY_FAILED", errorParams: {} });
+  }
+  const delay = backoff(5_000, attempt, 300_000);
+  s.logger.warn({ err, jobId: job.id, attempt, delay }, "could not deliver the video; will try again");
+  await releaseLease(s.db, job.id, s.owner, new Date(s.now().getTime() + delay), attempt);
+  return undefined;
+}

@@ -1,0 +1,57 @@
+import type { KlingErrorCode } from "../kling/errors.js";
+import type { JobRow } from "./repository.js";
+
+/**
+ * What the job flow tells the outside world, and nothing about how: the Discord adapter renders each event in
+ * the requester's language and sends it (editing the reply while the interaction token lives, through the
+ * channel after). The flow stores codes and parameters, never rendered text.
+ */
+
+/** Why a job ended without a video. `code` is stored with the job (`error_code`), `params` beside it. */
+export type Failure =
+  /** The job ran longer than the configured limit. */
+  | { code: "TIMED_OUT"; params: { waitedMs: number; limitMs: number } }
+  /** The API reported the task failed; `serviceReason` is the service's own words. */
+  | { code: "TASK_FAILED"; params: { serviceReason: string } }
+  /** The API reported success but named no video the bot may fetch. */
+  | { code: "NO_VIDEO_URL"; params: Record<string, never> }
+  /** The finished video could not be fetched. */
+  | { code: "VIDEO_UNAVAILABLE"; params: { why: VideoUnavailableWhy; httpStatus?: number } }
+  /** The API may have made the task (an answer after sending that the bot cannot use): not sent again. */
+  | { code: "UNCONFIRMED"; params: { timedOut?: boolean } }
+  /** The process died while the submit was in flight. */
+  | { code: "INTERRUPTED"; params: Record<string, never> }
+  /** The API refused the request; `serviceMessage` is its own words when it gave some. */
+  | { code: KlingErrorCode; params: { serviceMessage?: string } }
+  /** Anything else on the way to the API. */
+  | { code: "SUBMIT_ERROR"; params: Record<string, never> };
+
+export type FailureCode = Failure["code"];
+
+export type VideoUnavailableWhy = "http-status" | "not-a-video" | "not-allowed" | "too-slow" | "unreachable";
+
+/** A finished video: the file, when it was fetched within the adapter's limit, and always its link. */
+export interface FinishedVideo {
+  url: string;
+  file?: { data: Buffer; extension: "mp4" | "mov"; contentType: string };
+  /** Set when the file was larger than the adapter's limit (bytes, when the host said). */
+  tooLarge?: { size: number | undefined; limit: number };
+}
+
+export interface Posted {
+  /** The message now showing the job, when the adapter knows it (kept to edit it later). */
+  messageId?: string | undefined;
+}
+
+export interface JobPort {
+  /** The largest file the adapter could attach for this job now; the flow downloads no more than this. */
+  attachmentLimit(job: JobRow): number;
+  /** The job waits to be sent to the API (after a refusal that asks to try later). */
+  waiting(job: JobRow, info: { place: number }): Promise<Posted>;
+  /** The API is working on the job. */
+  progress(job: JobRow, info: { elapsedMs: number; estimateMs: number | undefined }): Promise<Posted>;
+  /** The video is ready. Throws when the adapter could not show it (the flow retries later). */
+  delivered(job: JobRow, info: { video: FinishedVideo; charged: number; tookMs: number }): Promise<Posted>;
+  /** The job ended without a video; its held credits are returned. */
+  failed(job: JobRow, failure: Failure): Promise<Posted>;
+}
