@@ -114,9 +114,6 @@ export const envSchema = z.object({
   SHARD_COUNT: numberIn(undefined, 1, 65_536, true),
 });
 
-export type Env = z.input<typeof envSchema>;
-export type ParsedEnv = z.output<typeof envSchema>;
-
 export interface Config {
   discordToken: string | undefined;
   discordApiUrl: string | undefined;

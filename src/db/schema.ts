@@ -111,7 +111,6 @@ export const jobs = pgTable(
 );
 
 export const LEDGER_KINDS = ["grant", "hold", "capture", "release", "adjustment"] as const;
-export type LedgerKind = (typeof LEDGER_KINDS)[number];
 export const ledgerKind = pgEnum("ledger_kind", LEDGER_KINDS);
 
 /**
@@ -156,6 +155,4 @@ export const creditLedger = pgTable(
 
 export type Guild = typeof guilds.$inferSelect;
 export type Job = typeof jobs.$inferSelect;
-export type NewJob = typeof jobs.$inferInsert;
 export type LedgerEntry = typeof creditLedger.$inferSelect;
-export type NewLedgerEntry = typeof creditLedger.$inferInsert;

@@ -311,7 +311,13 @@ export function failureReason(
         limit: duration(locale, Number(p.limitMs) || 0),
       });
     case "TASK_FAILED":
-      return t(locale, "reason.TASK_FAILED", { reason: escapeUserText(String(p.serviceReason ?? ""), 500) });
+      // The service's own words, quoted as given; without them, what its status says.
+      if (typeof p.serviceReason === "string" && p.serviceReason) {
+        return t(locale, "reason.TASK_FAILED", { reason: escapeUserText(p.serviceReason, 500) });
+      }
+      return String(p.status).toUpperCase() === "EXPIRED"
+        ? t(locale, "kling.taskExpired")
+        : t(locale, "kling.taskReportedAs", { status: escapeUserText(String(p.status ?? "?"), 40) });
     case "VIDEO_UNAVAILABLE": {
       const status = Number(p.httpStatus) || 0;
       const sub = `reason.VIDEO_UNAVAILABLE.${String(p.why)}`;

@@ -39,7 +39,8 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
     return;
   }
   if (status.state === "failed") {
-    await failJob(s, job, { code: "TASK_FAILED", params: { serviceReason: status.reason } });
+    const params = status.reason === undefined ? {} : { serviceReason: status.reason };
+    await failJob(s, job, { code: "TASK_FAILED", params: { ...params, status: status.rawStatus } });
     return;
   }
   if (status.state === "unusable") {

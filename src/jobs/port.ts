@@ -11,8 +11,8 @@ import type { JobRow } from "./repository.js";
 export type Failure =
   /** The job ran longer than the configured limit. */
   | { code: "TIMED_OUT"; params: { waitedMs: number; limitMs: number } }
-  /** The API reported the task failed; `serviceReason` is the service's own words. */
-  | { code: "TASK_FAILED"; params: { serviceReason: string } }
+  /** The API reported the task failed; `serviceReason` is the service's own words, when it gave some. */
+  | { code: "TASK_FAILED"; params: { serviceReason?: string; status: string } }
   /** The API reported success but named no video the bot may fetch. */
   | { code: "NO_VIDEO_URL"; params: Record<string, never> }
   /** The finished video could not be fetched. */
@@ -25,8 +25,6 @@ export type Failure =
   | { code: KlingErrorCode; params: { serviceMessage?: string } }
   /** Anything else on the way to the API. */
   | { code: "SUBMIT_ERROR"; params: Record<string, never> };
-
-export type FailureCode = Failure["code"];
 
 export type VideoUnavailableWhy = "http-status" | "not-a-video" | "not-allowed" | "too-slow" | "unreachable";
 

@@ -27,12 +27,7 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = Obje
   failed: [],
 });
 
-export const TERMINAL_STATES: readonly JobState[] = JOB_STATES.filter((s) => TRANSITIONS[s].length === 0);
 export const ACTIVE_STATES: readonly JobState[] = JOB_STATES.filter((s) => TRANSITIONS[s].length > 0);
-
-export function canTransition(from: JobState, to: JobState): boolean {
-  return TRANSITIONS[from].includes(to);
-}
 
 /** The states a job may be in for a move to `to` to be allowed: the `from` side of a compare-and-set. */
 export function statesLeadingTo(to: JobState): JobState[] {

@@ -1,7 +1,8 @@
 /**
- * Typed errors of the Kling client: one class per family, a machine-readable `code`, a `userMessage` a Discord
- * member can act on, and the two answers a caller needs: may I try again (`retryable`), and may the task
- * exist anyway (`maybeSubmitted`, meaningful for generate calls).
+ * Typed errors of the Kling client: one class per family, a machine-readable `code` (the bot's replies render
+ * it in the member's language: `kling.*` in src/i18n), the server's own words (`serverMessage`, secrets
+ * removed), and the two answers a caller needs: may I try again (`retryable`), and may the task exist anyway
+ * (`maybeSubmitted`, meaningful for generate calls).
  */
 
 /** The API's documented codes, then the client's own. */
@@ -31,35 +32,9 @@ export function isKlingErrorCode(value: unknown): value is KlingErrorCode {
   return typeof value === "string" && (KLING_ERROR_CODES as readonly string[]).includes(value);
 }
 
-const USER_MESSAGES: Record<KlingErrorCode, string> = {
-  INVALID_PROMPT:
-    "Kling refused the prompt. Reword it (no empty or over-long prompts, nothing it may block) and try again.",
-  INVALID_DURATION: "Kling refused the duration. Pick a length from 3 to 15 seconds.",
-  INVALID_TYPE: "Kling does not support that model or mode. Pick another one.",
-  MISSING_IMAGE: "This mode needs an image. Add an image (a link Kling can download) and try again.",
-  MISSING_VIDEO: "Video edit needs a video. Add the video to edit (a link Kling can download) and try again.",
-  INVALID_API_KEY:
-    "The bot's Kling API key is missing or invalid — tell the bot's operator to fix it. Your server's credits were not charged.",
-  INSUFFICIENT_CREDITS:
-    "The bot's Kling account is out of credits — tell the bot's operator. Your server's credits were not charged.",
-  RATE_LIMITED: "Kling is getting too many requests right now. Wait a minute and try again.",
-  INTERNAL_ERROR: "Kling had a server error. Try again later.",
-  INVALID_REQUEST: "Kling refused the request. Check the options you chose and try again.",
-  TIMEOUT: "Kling did not answer in time. Try again later.",
-  NETWORK_ERROR: "The bot could not reach Kling. Try again later.",
-  BAD_RESPONSE:
-    "Kling sent an answer the bot could not understand. Try again later; if it keeps happening, tell the bot's operator.",
-  UNKNOWN_ERROR: "Something went wrong while talking to Kling. Try again later.",
-};
-
-export function userMessageFor(code: KlingErrorCode): string {
-  return USER_MESSAGES[code];
-}
-
 export interface KlingErrorOptions {
   code: KlingErrorCode;
   message: string;
-  userMessage?: string;
   httpStatus?: number;
   retryable?: boolean;
   retryAfterMs?: number;
@@ -74,7 +49,6 @@ export interface KlingErrorOptions {
 export class KlingError extends Error {
   readonly code: KlingErrorCode;
   readonly httpStatus: number | undefined;
-  readonly userMessage: string;
   /**
    * Whether the same call may be made again later. Never true for a generate call that may have reached the
    * server: sending it again could create (and charge for) a second task.
@@ -91,7 +65,6 @@ export class KlingError extends Error {
     this.name = new.target.name;
     this.code = options.code;
     this.httpStatus = options.httpStatus;
-    this.userMessage = options.userMessage ?? USER_MESSAGES[options.code];
     this.maybeSubmitted = options.maybeSubmitted ?? false;
     this.retryable = (options.retryable ?? false) && !this.maybeSubmitted;
     this.retryAfterMs = options.retryAfterMs;
@@ -130,7 +103,6 @@ export class KlingRequestError extends KlingError {
     return new KlingRequestError({
       code: "INVALID_REQUEST",
       message: `Invalid Kling request:\n${problems.map((p) => `- ${p}`).join("\n")}`,
-      userMessage: problems.join("\n"),
       problems,
     });
   }
@@ -189,13 +161,8 @@ export class KlingResponseError extends KlingError {
  */
 export class KlingCancelledError extends KlingError {
   readonly cancelled = true;
-  constructor(options: Omit<KlingErrorOptions, "code" | "retryable" | "userMessage">) {
-    super({
-      ...options,
-      code: "UNKNOWN_ERROR",
-      retryable: false,
-      userMessage: "The request to Kling was cancelled (the bot may be restarting). Try again in a moment.",
-    });
+  constructor(options: Omit<KlingErrorOptions, "code" | "retryable">) {
+    super({ ...options, code: "UNKNOWN_ERROR", retryable: false });
   }
 }
 
@@ -376,12 +343,7 @@ export function errorFromResponse(
       }
       const code: KlingErrorCode =
         knownCode && FAMILY_BY_CODE[knownCode] === 400 ? knownCode : "INVALID_REQUEST";
-      const userMessage = !serverMessage
-        ? undefined
-        : code === "INVALID_REQUEST"
-          ? `Kling refused the request: ${serverMessage}`
-          : `${USER_MESSAGES[code]} (Kling said: ${serverMessage})`;
-      return new KlingRequestError({ ...base, code, userMessage });
+      return new KlingRequestError({ ...base, code });
     }
   }
 }

@@ -60,11 +60,14 @@ export function normaliseStatus(
     return { state: "unusable", taskId, reason: "no usable video URL in data.response", ...consumed };
   }
   if (FAILED.has(key)) {
-    const reason =
-      reasonText(data.error_message) ??
-      reasonText(data.failed_reason) ??
-      (key === "EXPIRED" ? "The task expired before it finished." : `Kling reported the task as ${raw}.`);
-    return { state: "failed", taskId, reason: cleanServerText(reason, [context.apiKey]), ...consumed };
+    const reason = reasonText(data.error_message) ?? reasonText(data.failed_reason);
+    return {
+      state: "failed",
+      taskId,
+      rawStatus: raw,
+      ...(reason === undefined ? {} : { reason: cleanServerText(reason, [context.apiKey]) }),
+      ...consumed,
+    };
   }
   if (!RUNNING.has(key) && !(fromGenerate && key === "")) {
     // Keep polling until the job's own time limit rather than guess; tell the operator once per status word.

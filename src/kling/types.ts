@@ -62,10 +62,6 @@ export function kindOf(type: TaskType): TaskKind {
   return kind;
 }
 
-export function modelOf(type: TaskType): KlingModel {
-  return type.slice(0, type.length - kindOf(type).length - 1) as KlingModel;
-}
-
 /** The task type for a kind on a model, or undefined when Kling has no such type (reference/edit exist only on O3). */
 export function taskTypeFor(kind: TaskKind, model: KlingModel): TaskType | undefined {
   const candidate = `${model}-${kind}`;
@@ -100,7 +96,8 @@ export interface GenerateRequest {
 export type TaskStatus =
   | { state: "running"; taskId: string; rawStatus: string; consumedCredits?: number }
   | { state: "succeeded"; taskId: string; videoUrl: string; consumedCredits?: number }
-  | { state: "failed"; taskId: string; reason: string; consumedCredits?: number }
+  /** `reason`: the service's own words, when it gave some; `rawStatus`: its status word (e.g. EXPIRED). */
+  | { state: "failed"; taskId: string; rawStatus: string; reason?: string; consumedCredits?: number }
   /** The API says the task succeeded but names no video the bot may fetch (none, not a URL, not http(s)). */
   | { state: "unusable"; taskId: string; reason: string; consumedCredits?: number };
 

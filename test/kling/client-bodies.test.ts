@@ -154,7 +154,6 @@ describe("error bodies of any shape give a clear typed error", () => {
     expect(e.httpStatus).toBe(status);
     if (serverMessage !== undefined) expect(e.serverMessage).toBe(serverMessage);
     expect(e.message).toContain(`HTTP ${status}`);
-    expect(e.userMessage.length).toBeGreaterThan(10);
   });
 
   it("an HTML 502 from a proxy is a server error naming the page, maybe submitted for generate", async () => {
@@ -187,13 +186,7 @@ describe("error bodies of any shape give a clear typed error", () => {
     );
     const e = await caught(client.generate(TEXT));
     expect(e).toBeInstanceOf(KlingRequestError);
-    for (const text of [
-      e.message,
-      e.userMessage,
-      e.serverMessage ?? "",
-      JSON.stringify(e),
-      String(e.stack),
-    ]) {
+    for (const text of [e.message, e.serverMessage ?? "", JSON.stringify(e), String(e.stack)]) {
       expect(text).not.toContain(KEY);
     }
     expect(e.serverMessage).toContain("[redacted]");
@@ -297,12 +290,12 @@ describe("status words and shapes beyond the seed", () => {
     [
       "failed with an error object",
       { code: 200, data: { status: "FAILED", error_message: { message: "content policy" } } },
-      { state: "failed", taskId: "n75abc", reason: "content policy" },
+      { state: "failed", taskId: "n75abc", rawStatus: "FAILED", reason: "content policy" },
     ],
     [
       "failed with no reason at all",
       { code: 200, data: { status: "FAILED", error_message: null } },
-      { state: "failed", taskId: "n75abc", reason: "Kling reported the task as FAILED." },
+      { state: "failed", taskId: "n75abc", rawStatus: "FAILED" },
     ],
     [
       "no status field",
