@@ -19,7 +19,7 @@ interface BatchRow {
 }
 
 export interface CopyReport {
-  rows: Record<(typeof TABLES)[number], number>;
+  rows: Record<(typeof TABLES)[number] | "member_freezes", number>;
 }
 
 export class CopyError extends Error {
@@ -39,7 +39,7 @@ export async function copyDatabase(
   if (Number(existing?.n ?? 0) > 0) {
     throw new CopyError("The target database already has data; copy only into a new, empty database.");
   }
-  const rows = { guilds: 0, jobs: 0, credit_ledger: 0 };
+  const rows = { guilds: 0, jobs: 0, credit_ledger: 0, member_freezes: 0 };
   await to.transaction(async (tx) => {
     for (const table of TABLES) {
       let after: string | null = null;
@@ -62,6 +62,18 @@ export async function copyDatabase(
         after = batch.last;
         if (n < batchSize) break;
       }
+    }
+    // A small table without an id: copied whole.
+    const [freezes] = await queryRows<BatchRow>(
+      from,
+      sql`select json_agg(t) as data, null as last, count(*) as n from member_freezes t`,
+    );
+    if (freezes && Number(freezes.n) > 0) {
+      const json = typeof freezes.data === "string" ? freezes.data : JSON.stringify(freezes.data);
+      await tx.execute(
+        sql`insert into member_freezes select * from json_populate_recordset(null::member_freezes, ${json}::json)`,
+      );
+      rows.member_freezes = Number(freezes.n);
     }
     for (const table of ["jobs", "credit_ledger"] as const) {
       await tx.execute(

@@ -9,6 +9,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -41,6 +42,10 @@ export const guilds = pgTable(
     id: text("id").primaryKey(),
     balance: bigint("balance", { mode: "number" }).notNull().default(0),
     settings: jsonb("settings").$type<GuildSettings>().notNull().default({}),
+    /** Credits the balance is topped up to at the start of each month (UTC); null: no allowance. */
+    monthlyAllowance: bigint("monthly_allowance", { mode: "number" }),
+    /** The month (`YYYY-MM`, UTC) of the last top-up: a compare-and-set on it tops up once per month. */
+    allowanceMonth: text("allowance_month"),
     firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: updatedAt(),
   },
@@ -86,6 +91,10 @@ export const jobs = pgTable(
     tokenExpiresAt: timestamp("token_expires_at", { withTimezone: true }).notNull(),
     /** The reply showing the job (in `channel_id`), kept to edit it through the channel after the token. */
     replyMessageId: text("reply_message_id"),
+    /** Waits for a manager's decision (its `next_poll_at` is then the deadline of that wait). */
+    needsApproval: boolean("needs_approval").notNull().default(false),
+    /** The approval request in the moderators' channel, edited to show who decided. */
+    approvalMessageId: text("approval_message_id"),
     resultUrl: text("result_url"),
     /** Why the job ended without a video (or could not be posted): a code, with its parameters beside it. */
     errorCode: text("error_code"),
@@ -108,6 +117,21 @@ export const jobs = pgTable(
     // Target of the ledger's (job_id, guild_id) foreign key: a ledger row cannot name another guild's job.
     unique("jobs_id_guild_id_unique").on(t.id, t.guildId),
   ],
+);
+
+/** Members a server's managers stopped from spending, with why and who. */
+export const memberFreezes = pgTable(
+  "member_freezes",
+  {
+    guildId: text("guild_id")
+      .notNull()
+      .references(() => guilds.id),
+    userId: text("user_id").notNull(),
+    reason: text("reason"),
+    actorId: text("actor_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.guildId, t.userId] })],
 );
 
 export const LEDGER_KINDS = ["grant", "hold", "capture", "release", "adjustment"] as const;

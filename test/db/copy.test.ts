@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { copyDatabase } from "../../src/db/copy.js";
 import { openDatabase } from "../../src/db/database.js";
-import { jobs } from "../../src/db/schema.js";
+import { jobs, memberFreezes } from "../../src/db/schema.js";
 import {
   captureCredits,
   checkInvariants,
@@ -32,9 +32,13 @@ describe.runIf(TEST_DATABASE_URL)("moving from PGlite to Postgres", () => {
           }
         }
         await grantCredits(source.db, { guildId: guilds[0]!, amount: 50, actorId: "op", reason: "gift" });
+        await source.db
+          .insert(memberFreezes)
+          .values({ guildId: guilds[1]!, userId: "100000000000000009", actorId: "m", reason: "spam" });
         // Small batches, so that every table is copied in several.
         const report = await copyDatabase(source.db, target.db, { batchSize: 2 });
-        expect(report.rows).toEqual({ guilds: 2, jobs: 6, credit_ledger: 2 + 2 * 5 + 1 });
+        expect(report.rows).toEqual({ guilds: 2, jobs: 6, credit_ledger: 2 + 2 * 5 + 1, member_freezes: 1 });
+        expect(await target.db.select().from(memberFreezes)).toMatchObject([{ reason: "spam" }]);
         for (const g of guilds) expect(await getBalance(target.db, g)).toBe(await getBalance(source.db, g));
         expect(await checkInvariants(target.db)).toEqual({ ok: true, problems: [] });
         await expect(copyDatabase(source.db, target.db)).rejects.toThrow(/already has data/);
