@@ -52,7 +52,26 @@ export interface BooleanOption extends BaseOption {
 export interface AttachmentOption extends BaseOption {
   readonly type: ApplicationCommandOptionType.Attachment;
 }
-export type ValueOption = StringOption | IntegerOption | NumberOption | BooleanOption | AttachmentOption;
+/** A channel, role or member: the handler gets its id. */
+export interface ChannelOption extends BaseOption {
+  readonly type: ApplicationCommandOptionType.Channel;
+  readonly channel_types?: readonly number[];
+}
+export interface RoleOption extends BaseOption {
+  readonly type: ApplicationCommandOptionType.Role;
+}
+export interface UserOption extends BaseOption {
+  readonly type: ApplicationCommandOptionType.User;
+}
+export type ValueOption =
+  | StringOption
+  | IntegerOption
+  | NumberOption
+  | BooleanOption
+  | AttachmentOption
+  | ChannelOption
+  | RoleOption
+  | UserOption;
 
 export interface SubcommandDef {
   readonly type: ApplicationCommandOptionType.Subcommand;
@@ -62,11 +81,20 @@ export interface SubcommandDef {
   readonly options?: readonly ValueOption[];
 }
 
-export interface CommandDef {
+/** A group of subcommands: `/budget channels add`. */
+export interface SubcommandGroupDef {
+  readonly type: ApplicationCommandOptionType.SubcommandGroup;
   readonly name: string;
   readonly description: string;
   readonly description_localizations?: Localizations;
   readonly options: readonly SubcommandDef[];
+}
+
+export interface CommandDef {
+  readonly name: string;
+  readonly description: string;
+  readonly description_localizations?: Localizations;
+  readonly options: readonly (SubcommandDef | SubcommandGroupDef)[];
   readonly default_member_permissions?: string | null;
   readonly contexts: readonly InteractionContextType[];
   readonly integration_types: readonly ApplicationIntegrationType[];
@@ -89,7 +117,9 @@ type ValueOf<O extends ValueOption> = O extends StringOption
     ? number
     : O extends BooleanOption
       ? boolean
-      : AttachmentInfo;
+      : O extends ChannelOption | RoleOption | UserOption
+        ? string
+        : AttachmentInfo;
 
 /** The typed arguments of a subcommand, derived from its data. */
 export type ArgumentsOf<S extends SubcommandDef> = S["options"] extends readonly ValueOption[]
@@ -115,6 +145,12 @@ export function subcommand<const S extends Omit<SubcommandDef, "type">>(
   sub: S,
 ): S & { type: ApplicationCommandOptionType.Subcommand } {
   return { ...sub, type: ApplicationCommandOptionType.Subcommand };
+}
+
+export function subcommandGroup<const G extends Omit<SubcommandGroupDef, "type">>(
+  group: G,
+): G & { type: ApplicationCommandOptionType.SubcommandGroup } {
+  return { ...group, type: ApplicationCommandOptionType.SubcommandGroup };
 }
 
 /** The JSON Discord receives at registration. */

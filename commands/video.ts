@@ -199,21 +199,29 @@ export const VideoEdit = subcommand({
   ],
 });
 
+/** A job of the member's, autocompleted from their recent ones. */
+const jobOption = {
+  type: T.Integer,
+  name: "job",
+  description: "Job number",
+  description_localizations: { ja: "ジョブ番号" },
+  required: true,
+  min_value: 1,
+  autocomplete: true,
+} as const;
+
 export const VideoStatus = subcommand({
   name: "status",
   description: "Show where one of your videos is",
   description_localizations: { ja: "あなたの動画の進み具合を表示します" },
-  options: [
-    {
-      type: T.Integer,
-      name: "job",
-      description: "Job number",
-      description_localizations: { ja: "ジョブ番号" },
-      required: true,
-      min_value: 1,
-      autocomplete: true,
-    },
-  ],
+  options: [jobOption],
+});
+
+export const VideoCancel = subcommand({
+  name: "cancel",
+  description: "Cancel a video not yet sent (queued or waiting for approval); its credits go back",
+  description_localizations: { ja: "送信前（待機中・承認待ち）の動画をキャンセルし、クレジットを戻します" },
+  options: [jobOption],
 });
 
 export const VideoHistory = subcommand({
@@ -227,7 +235,7 @@ export const VideoCommand = guildCommand({
   name: "video",
   description: "Make short video clips with Kling",
   description_localizations: { ja: "Kling で短い動画クリップを作ります" },
-  options: [VideoText, VideoImage, VideoReference, VideoEdit, VideoStatus, VideoHistory],
+  options: [VideoText, VideoImage, VideoReference, VideoEdit, VideoStatus, VideoHistory, VideoCancel],
 });
 
 export type VideoTextArgs = ArgumentsOf<typeof VideoText>;

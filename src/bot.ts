@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
 import { JOBS_CHANNEL, type Presence, startPresence } from "./db/presence.js";
 import { DiscordJobReplies } from "./discord/job-replies.js";
+import { ModeratorChannel } from "./discord/moderator-channel.js";
 import { registerCommands } from "./discord/register.js";
 import { Replies } from "./discord/replies.js";
 import { restOptions } from "./discord/rest.js";
@@ -14,8 +15,10 @@ import { Poller } from "./jobs/poller.js";
 import { releaseAllLeases } from "./jobs/repository.js";
 import type { JobServices } from "./jobs/services.js";
 import { type KlingApi, KlingClient, type KlingClientOptions } from "./kling/client.js";
-import { ensureGuild } from "./ledger/ledger.js";
+import { ensureGuild, topUpAllowances } from "./ledger/index.js";
 import type { Logger } from "./log.js";
+import { createOperatorNotifier } from "./operators/notifier.js";
+import { discordLoginError } from "./service/startup.js";
 
 /**
  * The composition root of one process: it wires the database, the API client, Discord and the poller,
@@ -28,6 +31,15 @@ export interface BotParts {
   database: DatabaseHandle;
   kling: KlingApi;
   now?: () => Date;
+  /** Health and metrics (src/health, src/metrics): what they need to see of the process. */
+  observers?: BotObservers;
+}
+
+export interface BotObservers {
+  /** The discord.js REST client every call of this process goes through (its `response` events). */
+  rest?(rest: REST): void;
+  /** The poll loop ran: a pass, or a step of a job it works on. */
+  pollerAlive?(): void;
 }
 
 export interface Bot {
@@ -60,6 +72,24 @@ function makeRest(config: Config): REST {
   return rest;
 }
 
+/**
+ * The services the poller works with, with a clock that tells the health check the loop runs: every pass with a
+ * free slot reads it (the claim), and so does every step in hand (lease renewals, every `JOB_LEASE_MS`/3). Until
+ * the poller has a hook of its own for a finished pass, this is how its liveness is seen from outside.
+ */
+function observedPoller(services: JobServices, observers: BotObservers | undefined): JobServices {
+  const alive = observers?.pollerAlive;
+  if (!alive) return services;
+  const now = services.now;
+  return {
+    ...services,
+    now: () => {
+      alive();
+      return now();
+    },
+  };
+}
+
 export async function startBot(parts: BotParts): Promise<Bot> {
   const { config, logger, database } = parts;
   const now = parts.now ?? (() => new Date());
@@ -77,6 +107,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       })
     : undefined;
   const rest = client?.rest ?? makeRest(config);
+  parts.observers?.rest?.(rest);
   const download = new VideoFetcher({
     policy: {
       maxBytes: config.poll.maxVideoBytes,
@@ -87,6 +118,13 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     trustedOrigins: config.download.trustedOrigins,
   });
   const stopping = new AbortController();
+  const operators = createOperatorNotifier({
+    rest,
+    ownerIds: config.botOwnerIds,
+    ...(config.operatorChannelId ? { channelId: config.operatorChannelId } : {}),
+    logger,
+    now,
+  });
   let poller: Poller | undefined;
   let presence: Presence | undefined;
   const services: JobServices = {
@@ -104,6 +142,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       if (database.driver === "postgres")
         await database.db.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
     },
+    alert: (incident) => void operators.notify(incident),
     estimates: new Map(),
     settings: {
       pollIntervalMs: config.poll.intervalMs,
@@ -124,7 +163,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     presence = await startPresence({ url: config.databaseUrl, owner, logger, onJob: () => poller?.poke() });
   }
   poller = polling
-    ? new Poller(services, {
+    ? new Poller(observedPoller(services, parts.observers), {
         concurrency: config.poll.concurrency,
         deliveryConcurrency: config.poll.deliveryConcurrency,
         idleMs: Math.min(1_000, config.poll.intervalMs),
@@ -135,7 +174,9 @@ export async function startBot(parts: BotParts): Promise<Bot> {
   // Commands being answered right now: a clean stop lets them finish (a submit must not be cut in half).
   const handlers = new Set<Promise<void>>();
   if (client) {
-    const route = createRouter({ services, logger });
+    const operatorIds = new Set(config.botOwnerIds);
+    const moderation = new ModeratorChannel({ rest, db: database.db, logger });
+    const route = createRouter({ services, logger, moderation, operatorIds });
     client.on(Events.InteractionCreate, (interaction) => {
       const work = route(interaction).finally(() => handlers.delete(work));
       handlers.add(work);
@@ -151,10 +192,22 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     // ready; guilds joined later arrive with guildCreate.
     client.on(Events.GuildCreate, (guild) => void record([guild.id]));
     client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
+    client.on(Events.ShardDisconnect, (event, shardId) =>
+      logger.error(
+        { shardId, code: event.code },
+        event.code === 4004
+          ? "Discord refused DISCORD_TOKEN and closed the gateway"
+          : "Discord closed the gateway",
+      ),
+    );
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-    await client.login(config.discordToken);
+    await client.login(config.discordToken).catch((err) => {
+      throw discordLoginError(err);
+    });
     await ready;
     await record([...client.guilds.cache.keys()]);
+    // The application's owner (or its team's members) operate the bot too.
+    for (const id of await applicationOwners(client, logger)) operatorIds.add(id);
     logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, "connected to Discord");
     if (config.registerCommands && client.application) {
       await registerCommands(client.rest, client.application.id, config.devGuildId, logger).catch((err) =>
@@ -163,6 +216,17 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     }
   }
   poller?.start();
+  // Monthly allowances: every process looks once a minute; a compare-and-set on the month tops up once.
+  const topUp = async () => {
+    const done = await topUpAllowances(database.db, now()).catch((err) => {
+      logger.warn({ err }, "could not top up monthly allowances");
+      return [];
+    });
+    for (const t of done) logger.info({ guildId: t.guildId, added: t.added }, "monthly allowance topped up");
+  };
+  const allowanceTimer = polling ? setInterval(() => void topUp(), 60_000) : undefined;
+  allowanceTimer?.unref();
+  if (polling) await topUp();
   logger.info({ role: config.role, driver: database.driver }, "bot started");
 
   return {
@@ -170,6 +234,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     poller,
     services,
     async stop() {
+      clearInterval(allowanceTimer);
       await client?.destroy();
       await Promise.allSettled([...handlers]);
       stopping.abort();
@@ -178,4 +243,17 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       await download.close();
     },
   };
+}
+
+/** The user ids that own the Discord application: its owner, or the members of the team that owns it. */
+async function applicationOwners(client: Client, logger: Logger): Promise<string[]> {
+  try {
+    const application = await client.application?.fetch();
+    const owner = application?.owner;
+    if (!owner) return [];
+    return "members" in owner ? [...owner.members.keys()] : [owner.id];
+  } catch (err) {
+    logger.warn({ err }, "could not read the application's owners; only BOT_OWNER_IDS operate the bot");
+    return [];
+  }
 }

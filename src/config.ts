@@ -67,6 +67,7 @@ export const envSchema = z.object({
   DATA_DIR: optionalString.transform((v) => v ?? "./data"),
   DEFAULT_GUILD_CREDITS: int(0, 0),
   BOT_OWNER_IDS: idList,
+  OPERATOR_CHANNEL_ID: optionalString.pipe(snowflake.optional()),
   DEV_GUILD_ID: optionalString.pipe(snowflake.optional()),
   LOG_LEVEL: optionalString.pipe(logLevel.optional()).transform((v) => v ?? "info"),
   LOG_PRETTY: optionalString.pipe(z.stringbool().optional()),
@@ -112,6 +113,10 @@ export const envSchema = z.object({
     .transform((v) => v ?? "all"),
   SHARD_ID: numberIn(undefined, 0, 65_535, true),
   SHARD_COUNT: numberIn(undefined, 1, 65_536, true),
+  // Health and metrics (src/health, src/metrics): off unless a port is given.
+  METRICS_PORT: numberIn(undefined, 0, 65_535, true),
+  METRICS_HOST: optionalString.transform((v) => v ?? "127.0.0.1"),
+  METRICS_TOP_GUILDS: int(20, 1, 1_000),
 });
 
 export interface Config {
@@ -123,6 +128,8 @@ export interface Config {
   dataDir: string;
   defaultGuildCredits: number;
   botOwnerIds: readonly string[];
+  /** Where operators hear of incidents (the API account empty, the key refused); else a DM to each owner. */
+  operatorChannelId: string | undefined;
   devGuildId: string | undefined;
   logLevel: z.infer<typeof logLevel>;
   logPretty: boolean;
@@ -146,6 +153,11 @@ export interface Config {
   /** `all`: gateway and poller; `gateway`: answers commands only; `worker`: polls and delivers only. */
   role: "all" | "gateway" | "worker";
   shard: { id: number; count: number } | undefined;
+  /**
+   * `GET /healthz` and `GET /metrics` on this address; undefined when `METRICS_PORT` is unset. `topGuilds`: the
+   * servers with the most credits moved get their own label in the credit metrics, the rest are summed as "other".
+   */
+  metrics: { host: string; port: number; topGuilds: number } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -197,6 +209,7 @@ export function loadConfig(
     dataDir: e.DATA_DIR,
     defaultGuildCredits: e.DEFAULT_GUILD_CREDITS,
     botOwnerIds: e.BOT_OWNER_IDS,
+    operatorChannelId: e.OPERATOR_CHANNEL_ID,
     devGuildId: e.DEV_GUILD_ID,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
@@ -227,6 +240,10 @@ export function loadConfig(
       e.SHARD_ID !== undefined && e.SHARD_COUNT !== undefined
         ? { id: e.SHARD_ID, count: e.SHARD_COUNT }
         : undefined,
+    metrics:
+      e.METRICS_PORT === undefined
+        ? undefined
+        : { host: e.METRICS_HOST, port: e.METRICS_PORT, topGuilds: e.METRICS_TOP_GUILDS },
   };
 }
 

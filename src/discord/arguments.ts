@@ -32,6 +32,12 @@ export function readArguments<S extends SubcommandDef>(
       case ApplicationCommandOptionType.Boolean:
         out[option.name] = o.getBoolean(option.name) ?? undefined;
         break;
+      case ApplicationCommandOptionType.Channel:
+      case ApplicationCommandOptionType.Role:
+      case ApplicationCommandOptionType.User:
+        // The id: who or what it names is checked against the server by the handler.
+        out[option.name] = typeof raw?.value === "string" ? raw.value : undefined;
+        break;
       case ApplicationCommandOptionType.Attachment: {
         const a = o.getAttachment(option.name);
         out[option.name] = a

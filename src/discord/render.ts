@@ -6,12 +6,16 @@ import {
   formatDuration as duration,
   hasKey,
   type Locale,
+  orList,
   t,
 } from "../i18n/index.js";
 import type { Failure, FinishedVideo } from "../jobs/port.js";
 import type { Display } from "../jobs/request.js";
 import type { JobState } from "../jobs/states.js";
+import type { Refusal } from "../moderation/rules.js";
+import type { Standing } from "../moderation/standing.js";
 import { MODELS, type Model } from "../video/limits.js";
+import { formatCustomId } from "./custom-id.js";
 
 /**
  * Every reply the bot sends is built here, in the reader's language: plain data, no pings, truncated to
@@ -37,10 +41,17 @@ export interface ReplyFile {
   data: Buffer;
   contentType?: string;
 }
+/** A row of buttons (Discord's component JSON); `custom_id`s follow custom-id.ts. */
+export interface ButtonRow {
+  type: 1;
+  components: { type: 2; style: 1 | 2 | 3 | 4; label: string; custom_id: string; disabled?: boolean }[];
+}
 export interface ReplyMessage {
   content: string;
   embeds: Embed[];
   files?: ReplyFile[];
+  /** Buttons; an empty list removes the message's buttons. */
+  components?: ButtonRow[];
   /** The only user this message may ping. */
   pingUserId?: string;
 }
@@ -335,6 +346,12 @@ export function failureReason(
     }
     case "UNCONFIRMED":
       return t(locale, p.timedOut ? "reason.UNCONFIRMED_TIMEOUT" : "reason.UNCONFIRMED");
+    case "DENIED":
+      return typeof p.reason === "string" && p.reason
+        ? t(locale, "reason.DENIED_WHY", { by: `<@${String(p.by)}>`, reason: escapeUserText(p.reason, 300) })
+        : t(locale, "reason.DENIED", { by: `<@${String(p.by)}>` });
+    case "CANCELLED":
+      return t(locale, "reason.CANCELLED", { by: `<@${String(p.by)}>` });
     default: {
       const own = `reason.${failure.code}`;
       const kling = `kling.${failure.code}`;
@@ -425,6 +442,8 @@ export interface BudgetView {
   mineAll: number;
   mineJobs: number;
   inFlight: readonly { id: number; state: JobState; userId: string }[];
+  standing?: Standing;
+  nextTopUp?: Date;
 }
 
 export function budget(locale: Locale, view: BudgetView): ReplyMessage {
@@ -435,8 +454,13 @@ export function budget(locale: Locale, view: BudgetView): ReplyMessage {
     count: view.mineJobs,
     credits: credits(locale, view.mineAll),
   });
+  const frozen = view.standing?.frozen;
   return {
-    content: "",
+    content: frozen
+      ? frozen.reason
+        ? t(locale, "budget.frozenWhy", { reason: escapeUserText(frozen.reason, 300) })
+        : t(locale, "budget.frozen")
+      : "",
     embeds: [
       {
         title: t(locale, "budget.title"),
@@ -446,6 +470,7 @@ export function budget(locale: Locale, view: BudgetView): ReplyMessage {
           { name: t(locale, "budget.held"), value: credits(locale, view.held), inline: true },
           { name: t(locale, "budget.spentMonth"), value: credits(locale, view.mineMonth), inline: true },
           { name: t(locale, "budget.spentAll"), value: spentAll, inline: true },
+          ...standingFields(locale, view),
           {
             name: t(locale, "budget.inFlight", { count: view.inFlight.length }),
             value: truncate(flight, 1024),
@@ -458,4 +483,236 @@ export function budget(locale: Locale, view: BudgetView): ReplyMessage {
 
 export function unknownComponent(locale: Locale): ReplyMessage {
   return { content: t(locale, "error.componentUnknown"), embeds: [] };
+}
+
+/** A plain ephemeral notice (rights, a list change, a decision). */
+export function notice(text: string): ReplyMessage {
+  return { content: truncate(text, LIMIT.content), embeds: [] };
+}
+
+function mentionList(ids: readonly string[], kind: "#" | "@&"): string {
+  return ids.map((id) => `<${kind}${id}>`).join(", ");
+}
+
+/** A server rule refused the request: which one, and what the member can do. */
+export function refused(
+  locale: Locale,
+  refusal: Refusal,
+  settings?: { channels: string[]; roles: string[] },
+): ReplyMessage {
+  let text: string;
+  switch (refusal.rule) {
+    case "channel":
+      text = t(locale, "rule.channel", { channels: mentionList(settings?.channels ?? [], "#") });
+      break;
+    case "role":
+      text = t(locale, "rule.role", { roles: mentionList(settings?.roles ?? [], "@&") });
+      break;
+    case "frozen":
+      text = refusal.reason
+        ? t(locale, "rule.frozenWhy", { reason: escapeUserText(refusal.reason, 300) })
+        : t(locale, "rule.frozen");
+      break;
+    case "blocklist":
+      text = t(locale, "rule.blocklist", { phrase: escapeUserText(refusal.phrase, 100) });
+      break;
+    case "model":
+      text = t(locale, "rule.model", {
+        model: modelLabel(locale, refusal.model),
+        allowed: orList(refusal.allowed.map((m) => modelLabel(locale, m))),
+      });
+      break;
+    case "duration":
+      text = t(locale, "rule.duration", { max: refusal.max, duration: refusal.duration });
+      break;
+    case "sound":
+      text = t(locale, "rule.sound");
+      break;
+    case "member-jobs":
+    case "server-jobs":
+      text = t(locale, `rule.${refusal.rule}`, { limit: refusal.limit });
+      break;
+    case "daily-cap":
+      text = t(locale, "rule.daily-cap", {
+        cost: credits(locale, refusal.cost),
+        spent: credits(locale, refusal.spent),
+        cap: credits(locale, refusal.cap),
+      });
+      break;
+  }
+  return {
+    content: "",
+    embeds: [
+      {
+        title: t(locale, "rule.title"),
+        description: truncate(text, LIMIT.description),
+        color: COLOR.failure,
+      },
+    ],
+  };
+}
+
+/** The job is held and waits for a manager. */
+export function awaitingApproval(locale: Locale, job: JobSummary, _balanceLeft: number): ReplyMessage {
+  const title = t(locale, "approval.waitingTitle", { job: String(job.id) });
+  const text = t(locale, "approval.waiting", { held: credits(locale, job.estimatedCost) });
+  return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.progress, text)] };
+}
+
+/** The request in the moderators' channel, with Approve and Deny (or, once decided, who decided). */
+export function approvalRequest(
+  locale: Locale,
+  job: JobSummary,
+  decided?: { kind: "approved" | "denied" | "expired" | "cancelled"; by?: string; reason?: string },
+): ReplyMessage {
+  const title = t(locale, "approval.requestTitle", { job: String(job.id) });
+  const lines = [
+    t(locale, "approval.request", {
+      user: `<@${job.userId}>`,
+      cost: credits(locale, job.estimatedCost),
+      model: modelLabel(locale, job.display.model),
+    }),
+  ];
+  if (decided) {
+    const by = decided.by ? `<@${decided.by}>` : "";
+    lines.push(
+      decided.kind === "approved"
+        ? t(locale, "approval.approved", { user: by })
+        : decided.kind === "denied"
+          ? decided.reason
+            ? t(locale, "approval.deniedWhy", { user: by, reason: escapeUserText(decided.reason, 300) })
+            : t(locale, "approval.denied", { user: by })
+          : decided.kind === "cancelled"
+            ? t(locale, "approval.cancelled", { user: by })
+            : t(locale, "approval.expired"),
+    );
+  }
+  return {
+    content: "",
+    embeds: [jobEmbed(locale, job, title, decided ? COLOR.info : COLOR.progress, lines.join("\n\n"))],
+    components: decided
+      ? []
+      : [
+          {
+            type: 1,
+            components: [
+              {
+                type: 2,
+                style: 3,
+                label: t(locale, "approval.approve"),
+                custom_id: formatCustomId("approve", job.id),
+              },
+              {
+                type: 2,
+                style: 4,
+                label: t(locale, "approval.deny"),
+                custom_id: formatCustomId("deny", job.id),
+              },
+            ],
+          },
+        ],
+  };
+}
+
+export interface SettingsView {
+  dailyCap: number;
+  memberJobs: number;
+  serverJobs: number;
+  maxDuration?: number | undefined;
+  allowSound: boolean;
+  allowedModels: readonly string[];
+  defaultModel?: string | undefined;
+  approvalAbove: number;
+  moderatorChannelId?: string | undefined;
+  managerRoleId?: string | undefined;
+  channels: readonly string[];
+  roles: readonly string[];
+  blocklist: readonly { phrase: string }[];
+}
+
+export function settings(locale: Locale, view: SettingsView, saved = false): ReplyMessage {
+  const unset = t(locale, "config.unset");
+  const field = (key: CatalogueKey, value: string): EmbedField => ({
+    name: t(locale, key as "config.dailyCap"),
+    value: truncate(value || unset, LIMIT.fieldValue),
+    inline: true,
+  });
+  return {
+    content: saved ? t(locale, "config.saved") : "",
+    embeds: [
+      {
+        title: t(locale, "config.title"),
+        color: COLOR.info,
+        fields: [
+          field(
+            "config.dailyCap",
+            view.dailyCap > 0 ? credits(locale, view.dailyCap) : t(locale, "config.none"),
+          ),
+          field("config.memberJobs", String(view.memberJobs)),
+          field("config.serverJobs", String(view.serverJobs)),
+          field(
+            "config.maxDuration",
+            view.maxDuration
+              ? t(locale, "config.seconds", { seconds: view.maxDuration })
+              : t(locale, "config.none"),
+          ),
+          field(
+            "config.allowSound",
+            t(locale, view.allowSound ? "reply.field.soundOn" : "reply.field.soundOff"),
+          ),
+          field(
+            "config.allowedModels",
+            view.allowedModels.length
+              ? view.allowedModels.map((m) => modelLabel(locale, m)).join(", ")
+              : t(locale, "config.all"),
+          ),
+          field("config.defaultModel", view.defaultModel ? modelLabel(locale, view.defaultModel) : ""),
+          field(
+            "config.approvalAbove",
+            view.approvalAbove > 0 ? credits(locale, view.approvalAbove) : t(locale, "config.none"),
+          ),
+          field("config.moderatorChannel", view.moderatorChannelId ? `<#${view.moderatorChannelId}>` : ""),
+          field("config.managerRole", view.managerRoleId ? `<@&${view.managerRoleId}>` : ""),
+          field(
+            "config.channels",
+            view.channels.length ? mentionList(view.channels, "#") : t(locale, "config.everywhere"),
+          ),
+          field(
+            "config.roles",
+            view.roles.length ? mentionList(view.roles, "@&") : t(locale, "config.everyone"),
+          ),
+          field(
+            "config.blocklist",
+            view.blocklist.length
+              ? view.blocklist.map((b) => `\`${b.phrase.replace(/`/g, "'")}\``).join(", ")
+              : t(locale, "list.empty"),
+          ),
+        ],
+      },
+    ],
+  };
+}
+
+/** The member's own standing in `/budget show`: the allowance, today's spending, the cap left, free slots. */
+function standingFields(locale: Locale, view: BudgetView): EmbedField[] {
+  const st = view.standing;
+  if (!st) return [];
+  const fields: EmbedField[] = [
+    { name: t(locale, "budget.spentToday"), value: credits(locale, st.spentToday), inline: true },
+    { name: t(locale, "budget.slots"), value: String(st.slotsFree), inline: true },
+  ];
+  if (st.capLeft !== undefined) {
+    fields.push({ name: t(locale, "budget.capLeft"), value: credits(locale, st.capLeft), inline: true });
+  }
+  if (st.allowance !== null && view.nextTopUp) {
+    fields.push({
+      name: t(locale, "budget.allowance"),
+      value: t(locale, "budget.allowanceValue", {
+        credits: credits(locale, st.allowance),
+        next: `<t:${Math.floor(view.nextTopUp.getTime() / 1000)}:D>`,
+      }),
+      inline: true,
+    });
+  }
+  return fields;
 }

@@ -57,6 +57,7 @@ function body(message: ReplyMessage) {
     allowed_mentions: allowedMentions(message.pingUserId),
     // Replace whatever was attached before with exactly these files.
     attachments: (message.files ?? []).map((f, i) => ({ id: i, filename: f.name })),
+    ...(message.components ? { components: message.components } : {}),
   };
 }
 

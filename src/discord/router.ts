@@ -16,12 +16,19 @@ import { say } from "../video/messages.js";
 import { validateEdit, validateImage, validateReference, validateText } from "../video/validate.js";
 import { readArguments } from "./arguments.js";
 import { type CustomId, parseCustomId } from "./custom-id.js";
+import { approveClicked, denyClicked, denySubmitted } from "./handlers/approval.js";
+import { budgetConfig } from "./handlers/budget-config.js";
+import { budgetFreeze, budgetUnfreeze } from "./handlers/budget-freeze.js";
+import { budgetAllowance, budgetGrant } from "./handlers/budget-grant.js";
+import { budgetList } from "./handlers/budget-list.js";
 import { budgetShow } from "./handlers/budget-show.js";
 import type { HandlerContext } from "./handlers/context.js";
 import { jobAutocomplete } from "./handlers/job-autocomplete.js";
+import { videoCancel } from "./handlers/video-cancel.js";
 import { videoCreate } from "./handlers/video-create.js";
 import { videoHistory } from "./handlers/video-history.js";
 import { videoStatus } from "./handlers/video-status.js";
+import type { ModeratorChannel } from "./moderator-channel.js";
 import * as render from "./render.js";
 import { type Answerable, answer } from "./respond.js";
 
@@ -39,6 +46,8 @@ import { type Answerable, answer } from "./respond.js";
 export interface RouterDeps {
   services: JobServices;
   logger: Logger;
+  moderation: ModeratorChannel;
+  operatorIds: ReadonlySet<string>;
 }
 
 type Guilded = ChatInputCommandInteraction<"cached" | "raw">;
@@ -48,24 +57,39 @@ type ModalHandler = (ctx: HandlerContext<ModalSubmitInteraction>, id: CustomId) 
 
 /** Slash commands by "command subcommand" (guild-only: a DM gets a short answer before this table). */
 const CHAT_INPUT: Readonly<Record<string, Handler<Guilded>>> = {
-  "video text": videoCreate((i) => validateText(readArguments(i, VideoText))),
-  "video image": videoCreate((i) => validateImage(readArguments(i, VideoImage))),
+  "video text": videoCreate((i, c) => validateText(readArguments(i, VideoText), c)),
+  "video image": videoCreate((i, c) => validateImage(readArguments(i, VideoImage), c)),
   "video reference": videoCreate((i) => validateReference(readArguments(i, VideoReference))),
   "video edit": videoCreate((i) => validateEdit(readArguments(i, VideoEdit))),
   "video status": videoStatus,
   "video history": videoHistory,
+  "video cancel": videoCancel,
   "budget show": budgetShow,
+  "budget grant": budgetGrant,
+  "budget allowance": budgetAllowance,
+  "budget config": budgetConfig,
+  "budget channels": budgetList("channels"),
+  "budget roles": budgetList("roles"),
+  "budget blocklist": budgetList("blocklist"),
+  "budget freeze": budgetFreeze,
+  "budget unfreeze": budgetUnfreeze,
 };
 
 /** Autocomplete by "command subcommand option". */
 const AUTOCOMPLETE: Readonly<Record<string, Handler<AutocompleteInteraction>>> = {
   "video status job": jobAutocomplete,
+  "video cancel job": jobAutocomplete,
 };
 
 /** Buttons and select menus by the action of their `custom_id` (see custom-id.ts). */
-const COMPONENTS: Readonly<Record<string, ComponentHandler>> = {};
+const COMPONENTS: Readonly<Record<string, ComponentHandler>> = {
+  approve: approveClicked,
+  deny: denyClicked,
+};
 /** Modal submissions by the action of their `custom_id`. */
-const MODALS: Readonly<Record<string, ModalHandler>> = {};
+const MODALS: Readonly<Record<string, ModalHandler>> = {
+  deny: denySubmitted,
+};
 /** Message context-menu commands by name. */
 const MESSAGE_MENU: Readonly<Record<string, Handler<MessageContextMenuCommandInteraction>>> = {};
 
@@ -93,7 +117,8 @@ export function createRouter(deps: RouterDeps): (interaction: Interaction) => Pr
         if (!interaction.inGuild()) return await answer(interaction, render.guildOnly(locale));
         const sub = interaction.options.getSubcommand(false);
         const group = interaction.options.getSubcommandGroup(false);
-        const handler = group === null ? CHAT_INPUT[`${interaction.commandName} ${sub}`] : undefined;
+        // A subcommand group's handler takes its subcommands (`budget channels` → add, remove, list).
+        const handler = CHAT_INPUT[`${interaction.commandName} ${group ?? sub}`];
         if (handler) return await handler(context(interaction));
         return await unknownSubcommand(deps, locale, interaction, [group, sub]);
       }

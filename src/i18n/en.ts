@@ -204,4 +204,125 @@ export const en = {
   "unit.duration.hours": "{h}h {m}m",
   "unit.duration.minutes": "{m}m {s}s",
   "unit.duration.seconds": "{s}s",
+  // Why a server's rules refuse a /video request (ephemeral); each says what the member can do
+  "rule.channel":
+    "Videos can't be made in this channel. Use one of the channels the server allows: {channels}.",
+  "rule.role":
+    "Making videos here is for members with one of these roles: {roles}. Ask a server manager if you should have one.",
+  "rule.frozen": "Your video requests in this server are paused by a server manager.",
+  "rule.frozenWhy": "Your video requests in this server are paused by a server manager: “{reason}”.",
+  "rule.blocklist":
+    "Your prompt contains “{phrase}”, which this server does not allow. Reword it and try again.",
+  "rule.model": "This server doesn't allow the model {model}. Pick one of: {allowed}.",
+  "rule.duration":
+    "This server allows videos of at most {max} seconds; you asked for {duration}. Pick a shorter duration.",
+  "rule.sound": "This server doesn't allow videos with sound. Set `sound` to False.",
+  "rule.member-jobs":
+    "You already have {limit} videos in the works, the most this server allows at once. Wait for one to finish.",
+  "rule.server-jobs":
+    "This server already has {limit} videos in the works, the most it allows at once. Try again in a few minutes.",
+  "rule.daily-cap":
+    "This video costs {cost}; you have spent {spent} of your {cap} for today (UTC). Try a cheaper video, or wait until tomorrow.",
+  "rule.title": "Not allowed here",
+
+  // Approvals
+  "approval.waiting":
+    "This video costs more than this server lets a member spend without a manager's approval: **{held}** are held, and a manager has been asked. You'll see the decision here.",
+  "approval.waitingTitle": "Video #{job} — waiting for approval",
+  "approval.requestTitle": "Approval needed: video #{job}",
+  "approval.request":
+    "{user} asks for a video that costs **{cost}** ({model}). Approve it, or deny it with a reason. Without a decision in 24 hours the credits go back.",
+  "approval.approve": "Approve",
+  "approval.deny": "Deny",
+  "approval.approved": "Approved by {user}.",
+  "approval.denied": "Denied by {user}.",
+  "approval.deniedWhy": "Denied by {user}: “{reason}”.",
+  "approval.expired": "Nobody decided within 24 hours; the credits went back.",
+  "approval.cancelled": "Cancelled by {user}.",
+  "approval.denyTitle": "Deny video #{job}",
+  "approval.denyReason": "Reason (shown to the member)",
+  "approval.noChannel":
+    "A job needs approval but the server has no moderator channel; ask a manager to set one with `/budget config moderator_channel`.",
+  "approval.tooLate": "Video #{job} was already decided or has moved on: nothing changed.",
+  "approval.done": "Done: video #{job} is {state}.",
+  "reason.DENIED": "A server manager ({by}) did not approve this video.",
+  "reason.DENIED_WHY": "A server manager ({by}) did not approve this video: “{reason}”.",
+  "reason.APPROVAL_EXPIRED": "No server manager decided on this video within 24 hours.",
+  "reason.CANCELLED": "This video was cancelled by {by} before it was sent.",
+
+  // Who may do what
+  "rights.managers": "Only this server's managers (Manage Server, or the manager role it names) can do that.",
+  "rights.operators":
+    "Only the bot's operators can create or remove credits. Server managers decide how the server's credits are shared.",
+  "rights.cancel": "Only the member who asked for the video, or a server manager, can cancel it.",
+  "rights.otherServer": "That belongs to another server: nothing changed.",
+
+  // /budget config and the lists
+  "config.title": "Budget settings",
+  "config.saved": "Saved. The settings are now:",
+  "config.dailyCap": "Daily cap per member",
+  "config.memberJobs": "Jobs in flight per member",
+  "config.serverJobs": "Jobs in flight for the server",
+  "config.maxDuration": "Longest video",
+  "config.allowSound": "Sound",
+  "config.allowedModels": "Models",
+  "config.defaultModel": "Default model",
+  "config.approvalAbove": "Approval above",
+  "config.moderatorChannel": "Moderator channel",
+  "config.managerRole": "Manager role",
+  "config.channels": "Channels for /video",
+  "config.roles": "Roles that may generate",
+  "config.blocklist": "Blocked phrases",
+  "config.none": "no limit",
+  "config.everywhere": "all channels",
+  "config.everyone": "everyone",
+  "config.all": "all",
+  "config.unset": "not set",
+  "config.seconds": "{seconds} s",
+  "config.badModels": "`allowed_models` must be a comma list of {models}; “{value}” is not one of them.",
+  "config.approvalNeedsChannel":
+    "`approval_above` needs a moderator channel first: set `moderator_channel` (in the same command is fine).",
+  "config.defaultNotAllowed":
+    "`default_model` {model} is not among `allowed_models`: allow it or pick another default.",
+  "list.added": "Added {item}.",
+  "list.removed": "Removed {item}.",
+  "list.notThere": "{item} was not on the list: nothing changed.",
+  "list.already": "{item} is already on the list.",
+  "list.empty": "The list is empty.",
+  "list.full": "The list is full ({max}); remove something first.",
+  "freeze.done": "{user} can no longer spend this server's credits.",
+  "freeze.undone": "{user} can spend this server's credits again.",
+  "freeze.notFrozen": "{user} was not paused: nothing changed.",
+
+  // /budget grant and allowance (operators)
+  "grant.done": "{change} for this server ({reason}). The balance is now **{balance}**.",
+  "grant.clamped":
+    "Only {applied} could be removed: the balance was lower. The balance is now **{balance}**.",
+  "grant.badGuild": "`guild_id` must be a Discord server id (17–20 digits).",
+  "grant.zero": "`credits` must not be 0.",
+  "allowance.set":
+    "The monthly allowance is now **{credits}**: on the 1st of each month (UTC) the balance is topped up to it. Next top-up: {next}.",
+  "allowance.off": "The monthly allowance is off.",
+
+  // /budget show additions
+  "budget.allowance": "Monthly allowance",
+  "budget.allowanceValue": "{credits}, next top-up {next}",
+  "budget.spentToday": "Your spending today",
+  "budget.capLeft": "Left of your daily cap",
+  "budget.slots": "Your job slots free",
+  "budget.frozen": "⚠️ Your video requests here are paused by a server manager.",
+  "budget.frozenWhy": "⚠️ Your video requests here are paused by a server manager: “{reason}”.",
+
+  // /video cancel
+  "cancel.done": "Video #{job} was cancelled and its credits went back to the server.",
+  "cancel.sent": "Video #{job} has already been sent to the video service, which cannot stop it.",
+  "cancel.over": "Video #{job} has already ended ({state}).",
+
+  // Audit trail lines in the moderator channel
+  "audit.grant": "{actor} changed the balance by {change} ({reason}); balance {balance}.",
+  "audit.config": "{actor} changed the settings: {what}.",
+  "audit.freeze": "{actor} paused {user}{why}.",
+  "audit.unfreeze": "{actor} let {user} spend again.",
+  "audit.denied": "{actor} denied video #{job} of {user}{why}.",
+  "audit.approved": "{actor} approved video #{job} of {user}.",
 } as const;

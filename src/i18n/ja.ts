@@ -207,4 +207,128 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "unit.duration.hours": "{h}時間{m}分",
   "unit.duration.minutes": "{m}分{s}秒",
   "unit.duration.seconds": "{s}秒",
+  // サーバーのルールによるお断り（本人にだけ表示）
+  "rule.channel":
+    "このチャンネルでは動画を作れません。サーバーが許可しているチャンネルで使ってください：{channels}",
+  "rule.role":
+    "このサーバーで動画を作れるのは次のロールのメンバーです：{roles}。必要ならサーバーの管理者に相談してください。",
+  "rule.frozen": "このサーバーでのあなたの動画リクエストは、管理者によって一時停止されています。",
+  "rule.frozenWhy":
+    "このサーバーでのあなたの動画リクエストは、管理者によって一時停止されています：「{reason}」",
+  "rule.blocklist":
+    "プロンプトに、このサーバーで使えない「{phrase}」が含まれています。言い換えてもう一度お試しください。",
+  "rule.model": "このサーバーでは {model} は使えません。次から選んでください：{allowed}",
+  "rule.duration":
+    "このサーバーで作れる動画は最長 {max} 秒です（指定は {duration} 秒）。短い長さを選んでください。",
+  "rule.sound": "このサーバーでは音声付きの動画は作れません。`sound` を False にしてください。",
+  "rule.member-jobs":
+    "あなたの動画はすでに {limit} 本が進行中で、このサーバーで同時に作れる上限です。どれかが終わるまでお待ちください。",
+  "rule.server-jobs":
+    "このサーバーではすでに {limit} 本の動画が進行中で、同時に作れる上限です。数分後にもう一度お試しください。",
+  "rule.daily-cap":
+    "この動画は {cost} かかります。本日（UTC）の上限 {cap} のうち、すでに {spent} を使っています。安い動画にするか、明日までお待ちください。",
+  "rule.title": "ここでは作れません",
+
+  // 承認
+  "approval.waiting":
+    "この動画は、管理者の承認なしで使える額を超えています。**{held}** を確保して管理者に確認を依頼しました。結果はここに表示されます。",
+  "approval.waitingTitle": "動画 #{job} — 承認待ち",
+  "approval.requestTitle": "承認が必要です：動画 #{job}",
+  "approval.request":
+    "{user} さんが **{cost}**（{model}）の動画をリクエストしています。承認するか、理由を添えて却下してください。24 時間以内に決まらない場合はクレジットが戻ります。",
+  "approval.approve": "承認",
+  "approval.deny": "却下",
+  "approval.approved": "{user} さんが承認しました。",
+  "approval.denied": "{user} さんが却下しました。",
+  "approval.deniedWhy": "{user} さんが却下しました：「{reason}」",
+  "approval.expired": "24 時間以内に決まらなかったため、クレジットを戻しました。",
+  "approval.cancelled": "{user} さんがキャンセルしました。",
+  "approval.denyTitle": "動画 #{job} を却下",
+  "approval.denyReason": "理由（メンバーに表示されます）",
+  "approval.noChannel":
+    "承認が必要なジョブがありますが、モデレーター用チャンネルが設定されていません。管理者に `/budget config moderator_channel` で設定してもらってください。",
+  "approval.tooLate": "動画 #{job} はすでに決定済みか、次の段階に進んでいます。何も変更していません。",
+  "approval.done": "完了：動画 #{job} は{state}です。",
+  "reason.DENIED": "サーバーの管理者（{by}）がこの動画を承認しませんでした。",
+  "reason.DENIED_WHY": "サーバーの管理者（{by}）がこの動画を承認しませんでした：「{reason}」",
+  "reason.APPROVAL_EXPIRED": "24 時間以内に管理者の判断がありませんでした。",
+  "reason.CANCELLED": "この動画は送信前に {by} さんによってキャンセルされました。",
+
+  // 権限
+  "rights.managers":
+    "これはサーバーの管理者（サーバー管理権限、または指定された管理者ロールを持つメンバー）だけができます。",
+  "rights.operators":
+    "クレジットを増やしたり減らしたりできるのはボットの運営者だけです。サーバーの管理者はクレジットの使い方を決められます。",
+  "rights.cancel": "キャンセルできるのは、リクエストした本人かサーバーの管理者だけです。",
+  "rights.otherServer": "これは別のサーバーのものです。何も変更していません。",
+
+  // /budget config と各リスト
+  "config.title": "予算の設定",
+  "config.saved": "保存しました。現在の設定：",
+  "config.dailyCap": "1 人あたりの 1 日の上限",
+  "config.memberJobs": "1 人あたりの同時進行数",
+  "config.serverJobs": "サーバー全体の同時進行数",
+  "config.maxDuration": "最長の動画",
+  "config.allowSound": "音声",
+  "config.allowedModels": "モデル",
+  "config.defaultModel": "既定のモデル",
+  "config.approvalAbove": "承認が必要になる額",
+  "config.moderatorChannel": "モデレーター用チャンネル",
+  "config.managerRole": "管理者ロール",
+  "config.channels": "/video を使えるチャンネル",
+  "config.roles": "動画を作れるロール",
+  "config.blocklist": "禁止フレーズ",
+  "config.none": "上限なし",
+  "config.everywhere": "すべてのチャンネル",
+  "config.everyone": "全員",
+  "config.all": "すべて",
+  "config.unset": "未設定",
+  "config.seconds": "{seconds} 秒",
+  "config.badModels":
+    "`allowed_models` は {models} をカンマで区切って指定してください。「{value}」は使えません。",
+  "config.approvalNeedsChannel":
+    "`approval_above` を使うには、先にモデレーター用チャンネルが必要です。`moderator_channel` を設定してください（同じコマンドで構いません）。",
+  "config.defaultNotAllowed":
+    "`default_model` の {model} が `allowed_models` に含まれていません。許可するか、別の既定モデルを選んでください。",
+  "list.added": "{item} を追加しました。",
+  "list.removed": "{item} を削除しました。",
+  "list.notThere": "{item} はリストにありません。何も変更していません。",
+  "list.already": "{item} はすでにリストにあります。",
+  "list.empty": "リストは空です。",
+  "list.full": "リストがいっぱいです（{max} 件）。先にどれかを削除してください。",
+  "freeze.done": "{user} さんはこのサーバーのクレジットを使えなくなりました。",
+  "freeze.undone": "{user} さんは再びこのサーバーのクレジットを使えます。",
+  "freeze.notFrozen": "{user} さんは停止されていません。何も変更していません。",
+
+  // /budget grant と allowance（運営者）
+  "grant.done": "このサーバーのクレジットを {change} しました（{reason}）。残高は **{balance}** です。",
+  "grant.clamped": "残高が足りなかったため、減らせたのは {applied} だけです。残高は **{balance}** です。",
+  "grant.badGuild": "`guild_id` には Discord のサーバー ID（17〜20 桁の数字）を指定してください。",
+  "grant.zero": "`credits` に 0 は指定できません。",
+  "allowance.set":
+    "毎月の割り当てを **{credits}** にしました。毎月 1 日（UTC）に残高がこの額まで補充されます。次回の補充：{next}",
+  "allowance.off": "毎月の割り当てをオフにしました。",
+
+  // /budget show の追加項目
+  "budget.allowance": "毎月の割り当て",
+  "budget.allowanceValue": "{credits}（次回の補充 {next}）",
+  "budget.spentToday": "あなたの今日の利用",
+  "budget.capLeft": "今日の上限の残り",
+  "budget.slots": "あなたの空き枠",
+  "budget.frozen": "⚠️ このサーバーでのあなたの動画リクエストは、管理者によって一時停止されています。",
+  "budget.frozenWhy":
+    "⚠️ このサーバーでのあなたの動画リクエストは、管理者によって一時停止されています：「{reason}」",
+
+  // /video cancel
+  "cancel.done": "動画 #{job} をキャンセルし、クレジットをサーバーに戻しました。",
+  "cancel.sent": "動画 #{job} はすでに動画サービスに送信済みのため、止められません。",
+  "cancel.over": "動画 #{job} はすでに終了しています（{state}）。",
+
+  // モデレーター用チャンネルの記録
+  "audit.grant": "{actor} さんが残高を {change} 変更しました（{reason}）。残高 {balance}。",
+  "audit.config": "{actor} さんが設定を変更しました：{what}",
+  "audit.freeze": "{actor} さんが {user} さんを一時停止しました{why}。",
+  "audit.unfreeze": "{actor} さんが {user} さんの一時停止を解除しました。",
+  "audit.denied": "{actor} さんが {user} さんの動画 #{job} を却下しました{why}。",
+  "audit.approved": "{actor} さんが {user} さんの動画 #{job} を承認しました。",
 };

@@ -1,21 +1,28 @@
-import { and, eq, sql } from "drizzle-orm";
-import { jobs } from "../db/schema.js";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { queryRows } from "../db/database.js";
+import { guilds, jobs, memberFreezes } from "../db/schema.js";
 import { costOfRequest } from "../kling/pricing.js";
 import { ensureGuild, reserveCredits } from "../ledger/ledger.js";
+import { checkContent, checkPlace, type Refusal, type RequestFacts } from "../moderation/rules.js";
+import { readSettings } from "../moderation/settings.js";
 import type { VideoRequest } from "../video/validate.js";
 import { findJobByInteraction, type JobRow } from "./repository.js";
 import type { StoredRequestInput } from "./request.js";
 import type { JobServices } from "./services.js";
+import { ACTIVE_STATES } from "./states.js";
 
 /**
- * The only thing a command does with a video request: store the job and hold its estimated cost, in one
- * transaction; answer the member; then hand the job to the pollers. Only a poller sends a job to the API.
+ * The only thing a command does with a video request: check the server's rules and hold the estimated cost,
+ * in one transaction that also stores the job; answer the member; then hand the job to the pollers. Only a
+ * poller sends a job to the API.
  *
  * A stored job becomes due only when it is handed over, so that no poller can fail or advance it before the
  * member's "queued" answer is written (a later edit would otherwise be overwritten by it). If the process
  * dies in between, the job falls due by itself after `HANDOVER_MS`.
  */
 const HANDOVER_MS = 5_000;
+/** How long a job waits for a manager's decision before its credits go back. */
+export const APPROVAL_WAIT_MS = 24 * 3_600_000;
 
 export interface AcceptInput {
   interactionId: string;
@@ -28,31 +35,88 @@ export interface AcceptInput {
   tokenExpiresAt: Date;
   request: VideoRequest;
   delivery: StoredRequestInput["delivery"];
+  /** Where and by whom: for the server's channel and role rules. */
+  place: Pick<RequestFacts, "parentChannelId" | "memberRoleIds">;
 }
 
 export type AcceptResult =
   | { kind: "accepted"; job: JobRow; balance: number }
   | { kind: "duplicate"; job: JobRow }
+  | { kind: "refused"; refusal: Refusal }
   | { kind: "insufficient"; cost: number; balance: number };
 
 class Refused extends Error {
-  readonly balance: number;
-  constructor(balance: number) {
-    super("insufficient credits");
-    this.balance = balance;
+  readonly result: AcceptResult;
+  constructor(result: AcceptResult) {
+    super("refused");
+    this.result = result;
   }
 }
 
+/** The start of the UTC day of `now`: daily caps count from here. */
+function utcDay(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
 /**
- * Store the job and hold its estimated cost: either both happen or neither. The interaction id is the
- * idempotency key, so a redelivered interaction finds its job instead.
+ * Check the rules, store the job and hold its estimated cost: all of it or nothing. The guild's row is locked
+ * first, so that simultaneous requests of one server are checked one after another and a cap cannot be
+ * overrun by requests racing each other. The interaction id is the idempotency key: a redelivered
+ * interaction finds its job instead.
  */
 export async function acceptVideoRequest(s: JobServices, input: AcceptInput): Promise<AcceptResult> {
   const estimated = costOfRequest(input.request.generate);
   await ensureGuild(s.db, input.guildId, s.settings.defaultGuildCredits);
   const now = s.now();
+  const display = input.request.display;
+  const facts: RequestFacts = {
+    channelId: input.channelId,
+    ...input.place,
+    model: display.model,
+    duration: display.duration,
+    sound: display.sound,
+    texts: [input.request.generate.prompt, input.request.generate.negativePrompt],
+  };
   try {
-    const result = await s.db.transaction(async (tx): Promise<AcceptResult> => {
+    return await s.db.transaction(async (tx): Promise<AcceptResult> => {
+      const [guild] = await tx
+        .select({ settings: guilds.settings })
+        .from(guilds)
+        .where(eq(guilds.id, input.guildId))
+        .for("update");
+      // After the lock: a redelivered interaction racing its first delivery sees the job the other stored.
+      const earlier = await findJobByInteraction(tx, input.interactionId);
+      if (earlier) return { kind: "duplicate", job: earlier };
+      const settings = readSettings(guild?.settings);
+      const refuse = (refusal: Refusal | undefined) => {
+        if (refusal) throw new Refused({ kind: "refused", refusal });
+      };
+      refuse(checkPlace(settings, facts));
+      const [frozen] = await tx
+        .select({ reason: memberFreezes.reason })
+        .from(memberFreezes)
+        .where(and(eq(memberFreezes.guildId, input.guildId), eq(memberFreezes.userId, input.userId)));
+      if (frozen) refuse({ rule: "frozen", reason: frozen.reason });
+      refuse(checkContent(settings, facts));
+      const [counts] = await queryRows<{ mine: unknown; in_flight: unknown; spent: unknown }>(
+        tx,
+        sql`select
+              count(*) filter (where ${jobs.userId} = ${input.userId} and ${inArray(jobs.state, [...ACTIVE_STATES])}) as mine,
+              count(*) filter (where ${inArray(jobs.state, [...ACTIVE_STATES])}) as in_flight,
+              coalesce(sum(coalesce(${jobs.chargedCost}, ${jobs.estimatedCost}))
+                filter (where ${jobs.userId} = ${input.userId} and ${jobs.createdAt} >= ${utcDay(now).toISOString()}::timestamptz
+                        and ${jobs.state} <> 'failed'), 0) as spent
+            from ${jobs} where ${jobs.guildId} = ${input.guildId}`,
+      );
+      const mine = Number(counts?.mine ?? 0);
+      const all = Number(counts?.in_flight ?? 0);
+      const spent = Number(counts?.spent ?? 0);
+      if (mine >= settings.memberJobs) refuse({ rule: "member-jobs", limit: settings.memberJobs });
+      if (all >= settings.serverJobs) refuse({ rule: "server-jobs", limit: settings.serverJobs });
+      if (settings.dailyCap > 0 && spent + estimated > settings.dailyCap) {
+        refuse({ rule: "daily-cap", cap: settings.dailyCap, spent, cost: estimated });
+      }
+      const needsApproval = settings.approvalAbove > 0 && estimated > settings.approvalAbove;
       const [job] = await tx
         .insert(jobs)
         .values({
@@ -65,34 +129,34 @@ export async function acceptVideoRequest(s: JobServices, input: AcceptInput): Pr
           taskType: input.request.generate.type,
           estimatedCost: estimated,
           state: "pending",
-          nextPollAt: new Date(now.getTime() + HANDOVER_MS),
+          needsApproval,
+          // Waiting for a manager: due when the wait runs out (then the poller returns the credits).
+          nextPollAt: new Date(now.getTime() + (needsApproval ? APPROVAL_WAIT_MS : HANDOVER_MS)),
           applicationId: input.applicationId,
           interactionToken: input.interactionToken,
           tokenExpiresAt: input.tokenExpiresAt,
           createdAt: now,
         })
-        .onConflictDoNothing({ target: jobs.interactionId })
         .returning();
-      if (!job) return { kind: "duplicate", job: (await findJobByInteraction(tx, input.interactionId))! };
       const held = await reserveCredits(tx, {
         guildId: input.guildId,
         userId: input.userId,
-        jobId: job.id,
+        jobId: job!.id,
         amount: estimated,
       });
-      if (!held.ok) throw new Refused(held.balance);
-      return { kind: "accepted", job, balance: held.balance };
+      if (!held.ok) throw new Refused({ kind: "insufficient", cost: estimated, balance: held.balance });
+      return { kind: "accepted", job: job!, balance: held.balance };
     });
-    return result;
   } catch (err) {
-    if (err instanceof Refused) return { kind: "insufficient", cost: estimated, balance: err.balance };
+    if (err instanceof Refused) return err.result;
     throw err;
   }
 }
 
 /**
- * Hand an accepted job to the pollers: due now, with the message that shows it (to edit it through the
- * channel after the token expires), and every poller told (this process's at once, others' through Postgres).
+ * Hand an accepted job to the pollers: due now (unless it waits for a manager), with the message that shows
+ * it (to edit it through the channel after the token expires), and every poller told (this process's at
+ * once, others' through Postgres).
  */
 export async function handOverJob(
   s: JobServices,
@@ -102,9 +166,9 @@ export async function handOverJob(
   await s.db
     .update(jobs)
     .set({
-      nextPollAt: s.now(),
+      nextPollAt: sql`case when ${jobs.needsApproval} then ${jobs.nextPollAt} else ${s.now().toISOString()}::timestamptz end`,
       ...(replyMessageId ? { replyMessageId: sql`coalesce(${jobs.replyMessageId}, ${replyMessageId})` } : {}),
     })
     .where(and(eq(jobs.id, job.id), eq(jobs.guildId, job.guildId), eq(jobs.state, "pending")));
-  await s.announce();
+  if (!job.needsApproval) await s.announce();
 }

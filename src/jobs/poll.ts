@@ -1,3 +1,4 @@
+import { KlingError } from "../kling/errors.js";
 import type { TaskStatus } from "../kling/types.js";
 import { failJob, tell } from "./fail.js";
 import { type JobRow, releaseLease, transitionJob, typicalRunTimeMs } from "./repository.js";
@@ -28,7 +29,9 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
   try {
     status = await s.kling.status(job.klingTaskId!);
   } catch (err) {
-    s.logger.warn({ err, jobId: job.id }, "status check failed; will try again");
+    // A refused key is the operator's to fix: error, not a routine retry.
+    const refused = err instanceof KlingError && err.code === "INVALID_API_KEY";
+    s.logger[refused ? "error" : "warn"]({ err, jobId: job.id }, "status check failed; will try again");
     await releaseLease(
       s.db,
       job.id,

@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { jobs } from "../db/schema.js";
 import { isConnectionError } from "../db/transient.js";
+import { withdrawJob } from "./decide.js";
 import { deliverJob } from "./deliver.js";
 import { withLease } from "./lease.js";
 import { pollJob } from "./poll.js";
@@ -155,7 +156,21 @@ export class Poller {
     try {
       switch (job.state) {
         case "pending":
-          await submitJob(this.s, job);
+          if (job.needsApproval) {
+            // Nobody decided within the wait: the credits go back.
+            await withdrawJob(
+              this.s,
+              job.guildId,
+              job.id,
+              {
+                code: "APPROVAL_EXPIRED",
+                params: { waitedMs: this.s.now().getTime() - job.createdAt.getTime() },
+              },
+              { onlyAwaitingApproval: true, owner: this.s.owner },
+            );
+          } else {
+            await submitJob(this.s, job);
+          }
           break;
         case "submitting":
           await resolveInterruptedSubmit(this.s, job);

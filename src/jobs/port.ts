@@ -24,7 +24,13 @@ export type Failure =
   /** The API refused the request; `serviceMessage` is its own words when it gave some. */
   | { code: KlingErrorCode; params: { serviceMessage?: string } }
   /** Anything else on the way to the API. */
-  | { code: "SUBMIT_ERROR"; params: Record<string, never> };
+  | { code: "SUBMIT_ERROR"; params: Record<string, never> }
+  /** A manager denied it (`by`: who, `reason`: why, if they said). */
+  | { code: "DENIED"; params: { by: string; reason?: string } }
+  /** Nobody decided within the approval wait. */
+  | { code: "APPROVAL_EXPIRED"; params: { waitedMs: number } }
+  /** Its requester or a manager cancelled it before it was sent. */
+  | { code: "CANCELLED"; params: { by: string } };
 
 export type VideoUnavailableWhy = "http-status" | "not-a-video" | "not-allowed" | "too-slow" | "unreachable";
 

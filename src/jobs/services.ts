@@ -31,6 +31,11 @@ export interface JobServices {
   owner: string;
   /** Tell the pollers (this process's at once, others' through the database) that a job is due. */
   announce(): Promise<void>;
+  /**
+   * Tell the bot's operators of an incident only they can fix (in English: operators' messages), once per
+   * incident `key`; the member is told only that the bot cannot make videos right now.
+   */
+  alert(incident: { key: string; text: string }): void;
   /** Typical run time per task type, cached for a minute (the estimate of time left). */
   estimates: Map<string, { at: number; value: number | undefined }>;
   settings: JobSettings;

@@ -112,6 +112,23 @@ async function submitFailed(s: JobServices, job: JobRow, err: unknown): Promise<
     return back;
   }
   if (!kerr) s.logger.error({ err, jobId: job.id }, "submit failed unexpectedly");
+  if (kerr?.code === "INSUFFICIENT_CREDITS") {
+    s.logger.error(
+      { jobId: job.id },
+      "the Kling API account is out of credits: jobs fail until it is topped up",
+    );
+    s.alert({
+      key: "kling-credits",
+      text: "The Kling API account is out of credits: every new video fails (and is refunded) until it is topped up.",
+    });
+  }
+  if (kerr?.code === "INVALID_API_KEY") {
+    s.logger.error({ jobId: job.id }, "KLING_API_KEY was refused by the Kling API");
+    s.alert({
+      key: "kling-key",
+      text: "The Kling API refused KLING_API_KEY: every new video fails (and is refunded) until the key is fixed.",
+    });
+  }
   if (kerr?.maybeSubmitted) {
     s.logger.warn(
       { err, jobId: job.id, code: kerr.code },

@@ -3,7 +3,7 @@ import type { Dispatcher } from "undici";
 import type { Logger } from "../log.js";
 import { silentLogger } from "../log.js";
 import { KlingRequestError, KlingResponseError } from "./errors.js";
-import { createAgent, type RawResponse, sendOnce, type Wire } from "./http.js";
+import { createAgent, type KlingCallInfo, type RawResponse, sendOnce, type Wire } from "./http.js";
 import { type NormaliseContext, normaliseStatus } from "./normalise.js";
 import type { Operation } from "./operation.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -17,6 +17,7 @@ import { type GenerateRequest, parseGenerateRequest, type TaskStatus, toWireBody
  * errors (errors.ts).
  */
 
+export type { KlingCallInfo } from "./http.js";
 // Compatibility: parseRetryAfter lived here before the split.
 export { parseRetryAfter } from "./retry.js";
 export type { TaskStatus } from "./types.js";
@@ -64,6 +65,8 @@ export interface KlingClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
+  /** Told about each HTTP attempt that went to the network: endpoint, outcome, latency (src/metrics). */
+  onCall?: (call: KlingCallInfo) => void;
 }
 
 const GENERATE_PATH = "/api/generate";
@@ -92,6 +95,7 @@ export class KlingClient implements KlingApi {
       dispatcher: options.dispatcher ?? createAgent(timeoutMs, options.connectTimeoutMs),
       log,
       now: options.now ?? Date.now,
+      onCall: options.onCall,
     };
     this.#retry = {
       maxRetries: options.maxRetries ?? 4,

@@ -25,6 +25,18 @@ export interface Wire {
   dispatcher: Dispatcher;
   log: Logger;
   now: () => number;
+  /** Told about every attempt that went to the network (metrics); it cannot change the outcome. */
+  onCall?: ((call: KlingCallInfo) => void) | undefined;
+}
+
+/** One HTTP attempt, as a metrics hook sees it. */
+export interface KlingCallInfo {
+  /** `POST /api/generate` or `GET /api/status` (never the query, which holds the task id). */
+  endpoint: string;
+  /** `ok` for a 2xx answer; otherwise the error's code (`RATE_LIMITED`, `TIMEOUT`, …) or `cancelled`. */
+  outcome: string;
+  httpStatus: number | undefined;
+  durationMs: number;
 }
 
 export type RawResponse = {
@@ -86,6 +98,10 @@ export async function sendOnce(
     res = { statusCode: answer.statusCode, headers: answer.headers, text: await readCapped(answer.body) };
   } catch (err) {
     const durationMs = Math.round(performance.now() - started);
+    const failure = signal?.aborted
+      ? cancelledError(op, tracker.sent, err)
+      : transportError(wire, op, err, tracker.sent, timedOut);
+    report(wire, op, signal?.aborted ? "cancelled" : failure.code, undefined, durationMs);
     wire.log.debug(
       {
         method: op.method,
@@ -97,32 +113,44 @@ export async function sendOnce(
       },
       "Kling call failed without an answer",
     );
-    if (signal?.aborted) throw cancelledError(op, tracker.sent, err);
-    throw transportError(wire, op, err, tracker.sent, timedOut);
+    throw failure;
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
+  const durationMs = Math.round(performance.now() - started);
   wire.log.debug(
-    {
-      method: op.method,
-      path: op.path,
-      status: res.statusCode,
-      attempt,
-      durationMs: Math.round(performance.now() - started),
-    },
+    { method: op.method, path: op.path, status: res.statusCode, attempt, durationMs },
     "Kling call",
   );
   if (res.statusCode < 200 || res.statusCode >= 300) {
     const contentType = String(res.headers["content-type"] ?? "");
-    throw errorFromResponse(res.statusCode, res.text, contentType, {
+    const error = errorFromResponse(res.statusCode, res.text, contentType, {
       operation: op.label,
       creates: op.creates,
       retryAfterMs: parseRetryAfter(res.headers["retry-after"], wire.now()),
       secrets: [wire.apiKey],
     });
+    report(wire, op, error.code, res.statusCode, durationMs);
+    throw error;
   }
+  report(wire, op, "ok", res.statusCode, durationMs);
   return res;
+}
+
+function report(
+  wire: Wire,
+  op: Operation,
+  outcome: string,
+  httpStatus: number | undefined,
+  durationMs: number,
+): void {
+  if (!wire.onCall) return;
+  try {
+    wire.onCall({ endpoint: `${op.method} ${op.path.split("?")[0]}`, outcome, httpStatus, durationMs });
+  } catch (err) {
+    wire.log.warn({ err }, "Kling call hook failed");
+  }
 }
 
 function transportError(

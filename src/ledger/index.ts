@@ -4,14 +4,17 @@
  * equals the sum of its ledger (`checkInvariants` proves it), and the balance never goes below zero (a
  * conditional update, and a CHECK constraint underneath).
  *
- * Every function takes the guild id and filters by it: a job of another guild is "not found".
+ * Every function takes the guild id and filters by it: a job of another guild is "not found". Two go over
+ * every guild on purpose: `topUpAllowances` (the monthly schedule) and `listGuilds` (the operators' tool).
  */
 
+export { allowanceMonth, nextTopUp, setAllowance, topUpAllowances } from "./allowance.js";
 export { getBalance } from "./balance.js";
 export { captureCredits } from "./capture.js";
 export { LedgerError } from "./errors.js";
 export { grantCredits } from "./grant.js";
 export { ensureGuild } from "./guild.js";
+export { ledgerPage, listGuilds, MAX_LEDGER_PAGE } from "./history.js";
 export { checkInvariants } from "./invariants.js";
 export { releaseCredits } from "./release.js";
 export { reserveCredits } from "./reserve.js";

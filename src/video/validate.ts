@@ -47,8 +47,10 @@ export interface VideoRequest {
 export type Validation = { ok: true; value: VideoRequest } | { ok: false; problems: Message[] };
 
 export interface ValidationContext {
-  /** The server's default model (a server setting later; `std` now). */
+  /** The server's default model (`/budget config default_model`); `std` when it chose none. */
   defaultModel?: Model;
+  /** Sound when the member does not say (off in a server that does not allow sound). */
+  defaultSound?: boolean;
 }
 
 const KLING3_MODELS: readonly Model[] = ["pro", "std"];
@@ -247,15 +249,15 @@ type GenerationFields = z.output<z.ZodObject<typeof generationFields>>;
 function generation(
   a: GenerationFields,
   kind: "text-to-video" | "image-to-video",
-  defaultModel: Model,
+  defaults: Defaults,
   ctx: z.RefinementCtx,
 ) {
-  const model = a.model ?? defaultModel;
+  const model = a.model ?? defaults.model;
   kling3Only(ctx, model, { sound: a.sound, prompt_fidelity: a.prompt_fidelity });
   const type = taskTypeFor(kind, model);
   const kling3 = KLING3_MODELS.includes(model);
   const aspectRatio = a.aspect_ratio ?? DEFAULTS.aspectRatio;
-  const sound = kling3 ? (a.sound ?? DEFAULTS.sound) : undefined;
+  const sound = kling3 ? (a.sound ?? defaults.sound) : undefined;
   return {
     type,
     display: { model, prompt: a.prompt, duration: a.duration, aspectRatio, sound },
@@ -270,9 +272,19 @@ function generation(
   };
 }
 
-function textSchema(defaultModel: Model) {
+/** What a request gets when the member leaves an option out: the server's choices, else the API's. */
+interface Defaults {
+  model: Model;
+  sound: boolean;
+}
+
+function defaultsOf(ctx: ValidationContext): Defaults {
+  return { model: ctx.defaultModel ?? DEFAULT_MODEL, sound: ctx.defaultSound ?? DEFAULTS.sound };
+}
+
+function textSchema(defaults: Defaults) {
   return z.object(generationFields).transform((a, ctx) => {
-    const g = generation(a, "text-to-video", defaultModel, ctx);
+    const g = generation(a, "text-to-video", defaults, ctx);
     if (!g.type) return z.NEVER;
     return {
       generate: { type: g.type, ...g.fields },
@@ -281,7 +293,7 @@ function textSchema(defaultModel: Model) {
   });
 }
 
-function imageSchema(defaultModel: Model) {
+function imageSchema(defaults: Defaults) {
   return z
     .object({
       ...generationFields,
@@ -291,7 +303,7 @@ function imageSchema(defaultModel: Model) {
       end_image_url: httpsUrl("end_image_url").optional(),
     })
     .transform((a, ctx) => {
-      const g = generation(a, "image-to-video", defaultModel, ctx);
+      const g = generation(a, "image-to-video", defaults, ctx);
       const image = oneSource(ctx, a.image, a.image_url, ["image", "image_url"], true);
       const endImage = oneSource(ctx, a.end_image, a.end_image_url, ["end_image", "end_image_url"], false);
       if (!g.type || !image) return z.NEVER;
@@ -390,8 +402,9 @@ function toValidation(
 }
 
 export function validateText(args: VideoTextArgs, ctx: ValidationContext = {}): Validation {
-  const model = ctx.defaultModel ?? DEFAULT_MODEL;
-  return toValidation(textSchema(model).safeParse(args), () =>
+  const defaults = defaultsOf(ctx);
+  const model = defaults.model;
+  return toValidation(textSchema(defaults).safeParse(args), () =>
     collect((c) => {
       const chosen = requestedModel(args.model, model);
       if (chosen) kling3Only(c, chosen, { sound: args.sound, prompt_fidelity: args.prompt_fidelity });
@@ -400,8 +413,9 @@ export function validateText(args: VideoTextArgs, ctx: ValidationContext = {}): 
 }
 
 export function validateImage(args: VideoImageArgs, ctx: ValidationContext = {}): Validation {
-  const model = ctx.defaultModel ?? DEFAULT_MODEL;
-  return toValidation(imageSchema(model).safeParse(args), () =>
+  const defaults = defaultsOf(ctx);
+  const model = defaults.model;
+  return toValidation(imageSchema(defaults).safeParse(args), () =>
     collect((c) => {
       const chosen = requestedModel(args.model, model);
       if (chosen) kling3Only(c, chosen, { sound: args.sound, prompt_fidelity: args.prompt_fidelity });

@@ -194,7 +194,7 @@ describe.runIf(TEST_DATABASE_URL)("Postgres migrations", () => {
         expect(applied!.n).toBe(journal.entries.length);
         const tables =
           await check`select tablename from pg_tables where schemaname = 'public' order by tablename`;
-        expect(tables.map((r) => r.tablename)).toEqual(["credit_ledger", "guilds", "jobs"]);
+        expect(tables.map((r) => r.tablename)).toEqual(["credit_ledger", "guilds", "jobs", "member_freezes"]);
         const types =
           await check`select typname from pg_type where typname in ('job_state', 'ledger_kind') order by 1`;
         expect(types.map((r) => r.typname)).toEqual(["job_state", "ledger_kind"]);

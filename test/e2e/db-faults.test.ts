@@ -4,10 +4,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, queryRows } from "../../src/db/database.js";
 import { checkInvariants } from "../../src/ledger/ledger.js";
 import { silentLogger } from "../../src/log.js";
+import { updateSettings } from "../../src/moderation/store.js";
 import type { FakeMessage } from "../fakes/discord/index.js";
 import { FixtureProcess } from "../helpers/child.js";
 import { PG_SERVER_UNAVAILABLE, type PgServer, startPgServer } from "../helpers/pg-server.js";
-import { mainEnv, startFakes, videoText } from "./harness.js";
+import { GUILD_ID, mainEnv, startFakes, videoText } from "./harness.js";
 
 /**
  * The real entry point (`src/main.ts`) in a child process on a private Postgres server whose backends are
@@ -68,6 +69,10 @@ describe("a bot whose database connections are killed mid-burst", () => {
         "the bot to start",
         40_000,
       );
+      // Sixty jobs of one member in a burst: the server's limits on jobs in flight are lifted.
+      const admin = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://", logger: silentLogger() });
+      await updateSettings(admin.db, GUILD_ID, () => ({ memberJobs: 1000, serverJobs: 1000 }), 0);
+      await admin.close();
 
       // Kill the bot's backends on a fixed beat until told to stop.
       let killing = true;
@@ -115,7 +120,9 @@ describe("a bot whose database connections are killed mid-burst", () => {
           });
           throw new Error(`${left.length} of ${COMMANDS} commands got no final answer:\n${left.join("\n")}`);
         });
-      for (const id of ids) expect(discord.interactionState(id)?.callbackType, `deferral of ${id}`).toBe(5);
+      // Every command got a first answer: directly (4) or a deferral (5).
+      for (const id of ids)
+        expect([4, 5], `first answer of ${id}`).toContain(discord.interactionState(id)?.callbackType);
       const outcomes = new Map<string, number>();
       for (const id of ids) {
         const outcome = finalAnswer(discord.interactionState(id)?.original)!;

@@ -552,7 +552,9 @@ describe.each(testDrivers())("hostile /video options on %s", (driver) => {
       const s = stack.discord.interactionState(id);
       return s?.callbackType !== undefined ? s : undefined;
     });
-    expect(state.callbackType).toBe(5);
+    // Answered publicly at once (4), or deferred publicly first when the checks are slow (5).
+    expect([4, 5]).toContain(state.callbackType);
+    expect((state.callbackFlags ?? 0) & 64).toBe(0);
     await stack.discord.waitFor(() => generates().length > 0, 10_000);
     const [job] = await db().select().from(jobs).where(eq(jobs.interactionId, id));
     expect(job).toBeDefined();

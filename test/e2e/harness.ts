@@ -7,6 +7,7 @@ import {
   startKlingSimulator,
 } from "../../src/kling-sim/server.js";
 import { createLogger, silentLogger } from "../../src/log.js";
+import { updateSettings } from "../../src/moderation/store.js";
 import { type FakeDiscord, type FakeDiscordOptions, startFakeDiscord } from "../fakes/discord/index.js";
 import { openTestDatabase, type TestDatabase, type TestDriver } from "../helpers/db.js";
 
@@ -82,6 +83,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logger = level ? createLogger({ level, secrets: [discord.token, SIM_KEY] }) : silentLogger();
   const kling = createKlingClient(config, logger, { backoffBaseMs: 20, backoffCapMs: 200 });
   const bot = await startBot({ config, logger, database, kling });
+  // The test member sends many jobs at once in several suites: the server's limits on jobs in flight (2 per
+  // member, 10 per server by default) are lifted for the test guild; the moderation suite uses its own guild.
+  await updateSettings(database.db, GUILD_ID, () => ({ memberJobs: 1000, serverJobs: 1000 }), 0);
   let botStopped = false;
   const stopBot = async () => {
     if (botStopped) return;

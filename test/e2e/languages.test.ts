@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobs } from "../../src/db/schema.js";
 import { t } from "../../src/i18n/index.js";
-import { ensureGuild } from "../../src/ledger/index.js";
+import { ensureGuild, getBalance, grantCredits } from "../../src/ledger/index.js";
 import type { OptionValue } from "../fakes/discord/builders.js";
 import type { FakeMessage } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
@@ -55,7 +55,17 @@ describe.each(testDrivers())("the bot's languages on %s", (driver) => {
     stack = await startStack({ driver, env: { PROGRESS_INTERVAL_MS: "0" } });
     await ensureGuild(stack.database.db, GUILD_ID, 1_000_000);
     await stack.discord.addGuild({ id: POOR_GUILD, channels: [{ id: POOR_CHANNEL }] });
+    // The bot records a guild it joins with its starting credits; this one is left with 10.
     await ensureGuild(stack.database.db, POOR_GUILD, 10);
+    const balance = await getBalance(stack.database.db, POOR_GUILD);
+    if (balance > 10) {
+      await grantCredits(stack.database.db, {
+        guildId: POOR_GUILD,
+        amount: 10 - balance,
+        actorId: "test",
+        reason: "poor",
+      });
+    }
   });
   afterAll(async () => {
     await stack?.close();

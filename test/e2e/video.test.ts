@@ -93,7 +93,8 @@ describe.each(testDrivers())("/video end to end on %s", (driver) => {
     });
     const done = await reply(id, (m) => m.attachments.length > 0);
     const state = stack.discord.interactionState(id)!;
-    expect(state.callbackType).toBe(5);
+    // Answered at once when the checks are quick (the usual case), deferred first otherwise; public either way.
+    expect([4, 5]).toContain(state.callbackType);
     expect((state.callbackFlags ?? 0) & 64).toBe(0);
 
     expect(generates()).toHaveLength(1);

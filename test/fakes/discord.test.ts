@@ -393,6 +393,37 @@ describe("fake Discord with the real discord.js client", () => {
     expect(empty.code).toBe(50006);
   });
 
+  it("opens a DM with POST /users/@me/channels, the same channel each time, and posts in it", async () => {
+    const owner = "900000000000000777";
+    const opened = (await client.rest.post(Routes.userChannels(), { body: { recipient_id: owner } })) as {
+      id: string;
+      type: number;
+      recipients: { id: string }[];
+    };
+    expect(opened).toMatchObject({ type: 1, recipients: [{ id: owner }] });
+    const again = (await client.rest.post(Routes.userChannels(), { body: { recipient_id: owner } })) as {
+      id: string;
+    };
+    expect(again.id).toBe(opened.id);
+    const other = (await client.rest.post(Routes.userChannels(), {
+      body: { recipient_id: "900000000000000778" },
+    })) as { id: string };
+    expect(other.id).not.toBe(opened.id);
+
+    const posted = (await client.rest.post(Routes.channelMessages(opened.id), {
+      body: { content: "the API account is empty", allowed_mentions: { parse: [] } },
+    })) as { id: string; channel_id: string };
+    expect(posted.channel_id).toBe(opened.id);
+    expect(fake.channelMessages(opened.id).map((m) => m.content)).toEqual(["the API account is empty"]);
+
+    const bad = await apiError(client.rest.post(Routes.userChannels(), { body: { recipient_id: "me" } }));
+    expect([bad.status, bad.code]).toEqual([400, 50035]);
+    const self = await apiError(
+      client.rest.post(Routes.userChannels(), { body: { recipient_id: fake.botUserId } }),
+    );
+    expect([self.status, self.code]).toEqual([400, 50007]);
+  });
+
   it("stores registered commands, types options from them, and answers autocomplete", async () => {
     const route = Routes.applicationGuildCommands(fake.applicationId, GUILD);
     const body = [

@@ -14,6 +14,7 @@ import { KlingClient } from "../../src/kling/client.js";
 import { type KlingSimulator, startKlingSimulator } from "../../src/kling-sim/server.js";
 import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/ledger.js";
 import { silentLogger } from "../../src/log.js";
+import { updateSettings } from "../../src/moderation/store.js";
 import type { VideoRequest } from "../../src/video/validate.js";
 import { openTestDatabase, type TestDatabase, testDrivers } from "../helpers/db.js";
 
@@ -87,6 +88,7 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
   let clock: Date;
   let s: JobServices;
   let interaction = 0;
+  let alerts: { key: string; text: string }[] = [];
 
   beforeAll(async () => {
     database = await openTestDatabase(driver);
@@ -100,6 +102,8 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
       backoffCapMs: 5,
     });
     await ensureGuild(database.db, GUILD, 1_000_000);
+    // Many jobs of one member at once: the server's limits are set out of the way.
+    await updateSettings(database.db, GUILD, () => ({ memberJobs: 50, serverJobs: 500 }), 0);
   });
   afterAll(async () => {
     await kling?.close();
@@ -107,6 +111,7 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
     await database?.close();
   });
   beforeEach(() => {
+    alerts = [];
     port = new RecordingPort();
     clock = new Date("2026-06-01T12:00:00Z");
     s = {
@@ -122,6 +127,7 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
       signal: new AbortController().signal,
       owner: "flow-test",
       announce: async () => {},
+      alert: (incident) => alerts.push(incident),
       estimates: new Map(),
       settings: {
         pollIntervalMs: 5_000,
@@ -173,6 +179,7 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
       tokenExpiresAt: new Date(clock.getTime() + 15 * 60_000),
       request: REQUEST,
       delivery: { attachmentSizeLimit: 10 * 1024 * 1024 },
+      place: { memberRoleIds: [] },
     });
     if (accepted.kind !== "accepted") throw new Error(accepted.kind);
     return accepted.job;
@@ -326,5 +333,20 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
       vi.useRealTimers();
     }
     sim.finish(job.klingTaskId!, "failed");
+  });
+
+  it("tells the operators when the API account is empty, and the member only that the job failed", async () => {
+    const job = await acceptJob();
+    await handOverJob(s, job, undefined);
+    const balance = sim.balance();
+    sim.setBalance(0);
+    try {
+      await submitJob(s, await claim(job.id));
+    } finally {
+      sim.setBalance(balance);
+    }
+    expect(alerts).toEqual([{ key: "kling-credits", text: expect.stringMatching(/out of credits/) }]);
+    expect(port.of(job.id, "failed")).toMatchObject([{ failure: { code: "INSUFFICIENT_CREDITS" } }]);
+    expect((await row(job.id)).state).toBe("failed");
   });
 });

@@ -1,6 +1,7 @@
 import { type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import { heldCredits, jobsInFlight } from "../../jobs/repository.js";
-import { ensureGuild, getUsage } from "../../ledger/ledger.js";
+import { ensureGuild, getUsage, nextTopUp } from "../../ledger/index.js";
+import { memberStanding } from "../../moderation/standing.js";
 import * as render from "../render.js";
 import { toDiscord } from "../respond.js";
 import type { HandlerContext } from "./context.js";
@@ -17,11 +18,12 @@ export async function budgetShow(
   // The balance is the guild's recorded one: a guild seen for the first time gets its starting credits here
   // rather than a made-up zero.
   const guild = await ensureGuild(s.db, guildId, s.settings.defaultGuildCredits);
-  const [mine, mineMonth, inFlight, held] = await Promise.all([
+  const [mine, mineMonth, inFlight, held, standing] = await Promise.all([
     getUsage(s.db, { guildId, userId: interaction.user.id }),
     getUsage(s.db, { guildId, userId: interaction.user.id, since: monthStart }),
     jobsInFlight(s.db, guildId),
     heldCredits(s.db, guildId),
+    memberStanding(s.db, guildId, interaction.user.id, now),
   ]);
   const message = render.budget(locale, {
     balance: guild.balance,
@@ -30,6 +32,8 @@ export async function budgetShow(
     mineAll: mine.charged,
     mineJobs: mine.jobs,
     inFlight: inFlight.map((j) => ({ id: j.id, state: j.state, userId: j.userId })),
+    standing,
+    nextTopUp: nextTopUp(now),
   });
   await interaction.editReply(toDiscord(message));
 }

@@ -1,11 +1,15 @@
 import type { Locale } from "../../i18n/locale.js";
 import type { JobServices } from "../../jobs/services.js";
 import type { Logger } from "../../log.js";
+import type { ModeratorChannel } from "../moderator-channel.js";
 
-/** What every handler is handed: the job services, the log, and the member's language. */
+/** What every handler is handed: the job services, the log, the member's language, and who operates the bot. */
 export interface HandlerContext<I> {
   services: JobServices;
   logger: Logger;
   locale: Locale;
   interaction: I;
+  moderation: ModeratorChannel;
+  /** The bot's operators: `BOT_OWNER_IDS` and the application's owner or team members. */
+  operatorIds: ReadonlySet<string>;
 }

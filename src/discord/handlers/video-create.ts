@@ -1,51 +1,51 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type ChatInputCommandInteraction, DiscordAPIError } from "discord.js";
 import { renderMessage } from "../../i18n/index.js";
-import { acceptVideoRequest, handOverJob } from "../../jobs/accept.js";
-import type { Validation } from "../../video/validate.js";
+import { type AcceptResult, acceptVideoRequest, handOverJob } from "../../jobs/accept.js";
+import { loadSettings } from "../../moderation/store.js";
+import type { Validation, ValidationContext } from "../../video/validate.js";
 import { DEFAULT_ATTACHMENT_LIMIT, jobSummary } from "../job-replies.js";
 import { missingPostPermissions } from "../permissions.js";
 import * as render from "../render.js";
-import { answer, toDiscord } from "../respond.js";
+import { answer, replyPublicly, toDiscord } from "../respond.js";
 import type { HandlerContext } from "./context.js";
 
 /** The interaction token's lifetime (Discord: 15 minutes). */
 const TOKEN_LIFETIME_MS = 15 * 60_000;
 /** Discord: "Interaction has already been acknowledged" — a redelivered interaction. */
 const ALREADY_ACKNOWLEDGED = 40060;
+/**
+ * The checks and the hold nearly always finish in milliseconds: then the answer is the first response, so a
+ * refusal is seen by the member alone and an accepted job's "queued" is public. When they take longer than
+ * this (a burst, a slow database), the reply is deferred publicly first, well inside Discord's 3 s.
+ */
+const ANSWER_WITHIN_MS = 500;
 
 type Interaction = ChatInputCommandInteraction<"cached" | "raw">;
 
 /**
- * `/video text|image|reference|edit`: validate (a refusal is ephemeral and holds nothing), defer publicly,
- * store the job with its credits held, and answer "queued". The poller sends it to the API.
+ * `/video text|image|reference|edit`: validate with the server's defaults, check the server's rules and hold
+ * the credits (one transaction), answer "queued" (or the refusal, privately), then hand the job over. The
+ * poller sends it to the API.
  */
-export function videoCreate(validate: (interaction: Interaction) => Validation) {
+export function videoCreate(validate: (interaction: Interaction, context: ValidationContext) => Validation) {
   return async (ctx: HandlerContext<Interaction>): Promise<void> => {
     const { interaction, locale, services: s } = ctx;
-    const validation = validate(interaction);
-    if (!validation.ok)
-      return answer(
-        interaction,
-        render.invalidInput(
-          locale,
-          validation.problems.map((p) => renderMessage(locale, p)),
-        ),
-      );
-    // Discord allows 3 s for the first answer: defer before any I/O.
-    try {
-      await interaction.deferReply();
-    } catch (err) {
-      if (!(err instanceof DiscordAPIError && err.code === ALREADY_ACKNOWLEDGED)) {
-        // Unknown interaction (10062) and the like: the member saw "did not respond"; nothing was held.
-        ctx.logger.warn({ err, interactionId: interaction.id }, "could not defer; nothing was reserved");
-        return;
-      }
+    const settings = await loadSettings(s.db, interaction.guildId);
+    const validation = validate(interaction, {
+      ...(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
+      ...(settings.allowSound ? {} : { defaultSound: false }),
+    });
+    if (!validation.ok) {
+      const problems = validation.problems.map((p) => renderMessage(locale, p));
+      return answer(interaction, render.invalidInput(locale, problems));
     }
     const missingPermissions = missingPostPermissions(
       interaction.appPermissions,
       interaction.channel?.isThread() ?? false,
     );
-    const result = await acceptVideoRequest(s, {
+    const memberRoles = interaction.member.roles;
+    const accepting = acceptVideoRequest(s, {
       interactionId: interaction.id,
       guildId: interaction.guildId,
       channelId: interaction.channelId,
@@ -59,21 +59,46 @@ export function videoCreate(validate: (interaction: Interaction) => Validation) 
         attachmentSizeLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT,
         missingPermissions,
       },
+      place: {
+        parentChannelId: interaction.channel?.isThread() ? interaction.channel.parentId : null,
+        memberRoleIds: Array.isArray(memberRoles) ? memberRoles : [...memberRoles.cache.keys()],
+      },
     });
+    const quick = await Promise.race([accepting, sleep(ANSWER_WITHIN_MS).then(() => undefined)]);
+    if (!quick) {
+      try {
+        await interaction.deferReply();
+      } catch (err) {
+        if (!(err instanceof DiscordAPIError && err.code === ALREADY_ACKNOWLEDGED)) {
+          // Unknown interaction (10062) and the like: the member saw "did not respond". The job (if the
+          // checks passed) is stored and goes on; its reply is written through the channel later.
+          ctx.logger.warn({ err, interactionId: interaction.id }, "could not defer");
+        }
+      }
+    }
+    const result: AcceptResult = quick ?? (await accepting);
     switch (result.kind) {
       case "duplicate":
         ctx.logger.info({ jobId: result.job.id }, "interaction delivered again; the job already exists");
         return;
+      case "refused":
+        return answer(interaction, render.refused(locale, result.refusal, settings));
       case "insufficient":
         return answer(interaction, render.insufficientBudget(locale, result.cost, result.balance));
       case "accepted": {
-        const message = render.queued(locale, jobSummary(result.job), result.balance, missingPermissions);
+        const job = result.job;
+        const message = job.needsApproval
+          ? render.awaitingApproval(locale, jobSummary(job), result.balance)
+          : render.queued(locale, jobSummary(job), result.balance, missingPermissions);
         let messageId: string | undefined;
         try {
-          messageId = (await interaction.editReply(toDiscord(message))).id;
+          messageId = interaction.deferred
+            ? (await interaction.editReply(toDiscord(message))).id
+            : await replyPublicly(interaction, message);
         } finally {
-          await handOverJob(s, result.job, messageId);
+          await handOverJob(s, job, messageId);
         }
+        if (job.needsApproval) await ctx.moderation.requestApproval(job, settings, interaction.guildLocale);
         return;
       }
     }

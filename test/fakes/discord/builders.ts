@@ -59,6 +59,8 @@ export interface InteractionSpecBase {
   appPermissions?: string | bigint;
   /** The invoking member's permissions; default: @everyone's. */
   memberPermissions?: string | bigint;
+  /** The invoking member's role ids; default: none. */
+  memberRoles?: string[];
   /** `attachment_size_limit`; default 10 MiB. */
   attachmentSizeLimit?: number;
   locale?: string;
@@ -67,6 +69,25 @@ export interface InteractionSpecBase {
 export interface ChatInputSpec extends InteractionSpecBase {
   /** Attachment options by name; their ids go into `data.resolved.attachments`. */
   attachments?: Record<string, AttachmentSpec>;
+}
+
+/** A click on a button (or a select menu) of a message the bot sent. */
+export interface ComponentSpec
+  extends Omit<InteractionSpecBase, "name" | "subcommand" | "group" | "options"> {
+  customId: string;
+  /** The message carrying the component (the fake's own message object, as the API returns it). */
+  message: Record<string, unknown>;
+  /** 2: button (default), 3: string select. */
+  componentType?: number;
+  values?: string[];
+}
+
+/** A modal the bot opened, submitted with these text inputs (by their custom ids). */
+export interface ModalSubmitSpec
+  extends Omit<InteractionSpecBase, "name" | "subcommand" | "group" | "options"> {
+  customId: string;
+  fields: Record<string, string>;
+  message?: Record<string, unknown>;
 }
 
 export interface AutocompleteSpec extends InteractionSpecBase {
@@ -257,7 +278,7 @@ export function createInteractionBuilders(ctx: BuilderContext) {
         guild_locale: guild.locale,
         member: {
           user: invoker,
-          roles: [],
+          roles: spec.memberRoles ?? [],
           permissions: memberPermissions,
           joined_at: new Date(now - 86_400_000).toISOString(),
           premium_since: null,
@@ -285,7 +306,38 @@ export function createInteractionBuilders(ctx: BuilderContext) {
     };
   }
 
+  /** A component or modal interaction: the same envelope as a command's, with other `type` and `data`. */
+  function buildOther(
+    spec: Omit<InteractionSpecBase, "name" | "subcommand" | "group" | "options">,
+    type: number,
+    data: Record<string, unknown>,
+    message: Record<string, unknown> | undefined,
+  ) {
+    // The envelope of a command interaction (ids, token, member, channel, locale), then this kind's own parts.
+    const base = build({ ...spec, name: "component" }) as Record<string, unknown>;
+    return { ...base, type, data, ...(message ? { message } : {}) };
+  }
+
   return {
+    component(spec: ComponentSpec): Record<string, unknown> {
+      return buildOther(
+        spec,
+        3,
+        {
+          custom_id: spec.customId,
+          component_type: spec.componentType ?? 2,
+          ...(spec.values ? { values: spec.values } : {}),
+        },
+        spec.message,
+      );
+    },
+    modalSubmit(spec: ModalSubmitSpec): Record<string, unknown> {
+      const components = Object.entries(spec.fields).map(([custom_id, value]) => ({
+        type: 1,
+        components: [{ type: 4, custom_id, value }],
+      }));
+      return buildOther(spec, 5, { custom_id: spec.customId, components }, spec.message);
+    },
     chatInput(spec: ChatInputSpec): APIChatInputApplicationCommandInteraction {
       return build(spec) as unknown as APIChatInputApplicationCommandInteraction;
     },

@@ -35,6 +35,8 @@ export interface FakeGuildConfig {
   locale?: string;
   /** Largest attachment the bot may post with the channel endpoints (default 10 MiB). */
   uploadLimit?: number;
+  /** Roles besides @everyone and the bot's own (no permissions of their own). */
+  roles?: { id: string; name?: string }[];
 }
 
 export interface ChannelModel {
@@ -60,6 +62,7 @@ export interface GuildModel {
   uploadLimit: number;
   botRoleId: string;
   joinedAt: string;
+  extraRoles: { id: string; name: string }[];
 }
 
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
@@ -90,6 +93,7 @@ export function buildGuild(config: FakeGuildConfig, nextId: () => string, now: n
     uploadLimit: config.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
     botRoleId: nextId(),
     joinedAt: new Date(now).toISOString(),
+    extraRoles: (config.roles ?? []).map((r) => ({ id: r.id, name: r.name ?? `role-${r.id.slice(-4)}` })),
   };
 }
 
@@ -176,6 +180,7 @@ function roles(g: GuildModel, botUserId: string): APIRole[] {
   return [
     role(g.id, "@everyone", g.everyonePermissions, 0, false),
     role(g.botRoleId, "Kling Bot", g.botPermissions, 1, true),
+    ...g.extraRoles.map((r, i) => role(r.id, r.name, "0", 2 + i, false)),
   ];
 }
 

@@ -1,4 +1,11 @@
-export type { AttachmentSpec, AutocompleteSpec, ChatInputSpec, OptionValue } from "./builders.js";
+export type {
+  AttachmentSpec,
+  AutocompleteSpec,
+  ChatInputSpec,
+  ComponentSpec,
+  ModalSubmitSpec,
+  OptionValue,
+} from "./builders.js";
 export { OptionType } from "./builders.js";
 export type { StoredCommand } from "./commands.js";
 export { CloseCode, type IdentifyRecord } from "./gateway.js";

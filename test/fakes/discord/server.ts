@@ -9,7 +9,13 @@ import type {
   APIUser,
   UserFlags,
 } from "discord.js";
-import { type AutocompleteSpec, type ChatInputSpec, createInteractionBuilders } from "./builders.js";
+import {
+  type AutocompleteSpec,
+  type ChatInputSpec,
+  type ComponentSpec,
+  createInteractionBuilders,
+  type ModalSubmitSpec,
+} from "./builders.js";
 import { CommandRegistry, type StoredCommand } from "./commands.js";
 import { FakeGateway, type IdentifyRecord, shardOf } from "./gateway.js";
 import {
@@ -200,6 +206,11 @@ export interface FakeDiscord {
   };
   chatInput(spec: ChatInputSpec): APIChatInputApplicationCommandInteraction;
   autocomplete(spec: AutocompleteSpec): APIApplicationCommandAutocompleteInteraction;
+  /** A click on a component of a message (pass the message as the API returns it: `apiMessage(m)`). */
+  component(spec: ComponentSpec): Record<string, unknown>;
+  modalSubmit(spec: ModalSubmitSpec): Record<string, unknown>;
+  /** A message as the API returns it, for a component interaction's `message`. */
+  apiMessage(m: FakeMessage): Record<string, unknown>;
   /** Dispatch INTERACTION_CREATE to the connected client (waits up to `timeoutMs` for a session). */
   sendInteraction(
     payload:
@@ -820,6 +831,30 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     if (!u) throw errors.unknownUser();
     return { status: 200, body: u };
   });
+  // Open a DM: the same channel every time for one user. A user the fake has not seen is made up on the spot
+  // (Discord would check that the user exists and shares a server with the bot); closed DMs are a 403 50007 on
+  // the message post, which a test injects.
+  route("POST", "/users/@me/channels", true, (c) => {
+    const recipient = isRecord(c.body) ? c.body.recipient_id : undefined;
+    if (typeof recipient !== "string" || !/^\d{17,20}$/.test(recipient)) {
+      throw invalidFormBody([
+        {
+          path: ["recipient_id"],
+          code: "NUMBER_TYPE_COERCE",
+          message: `Value "${String(recipient)}" is not snowflake.`,
+        },
+      ]);
+    }
+    if (recipient === botUserId) throw apiError(400, 50007, "Cannot send messages to this user");
+    const user = users.get(recipient) ?? {
+      id: recipient,
+      username: `user${recipient.slice(-4)}`,
+      discriminator: "0",
+      global_name: null,
+      avatar: null,
+    };
+    return { status: 200, body: apiChannel(dmChannel(user), botUserId) };
+  });
   route("GET", "/applications/@me", true, () => ({ status: 200, body: application() }));
   route("GET", "/oauth2/applications/@me", true, () => ({ status: 200, body: application() }));
 
@@ -1355,6 +1390,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
     chatInput: (spec) => builders.chatInput(spec),
     autocomplete: (spec) => builders.autocomplete(spec),
+    component: (spec) => builders.component(spec),
+    modalSubmit: (spec) => builders.modalSubmit(spec),
+    apiMessage: (m) => toApiMessage(m) as unknown as Record<string, unknown>,
     async sendInteraction(payload, opts = {}) {
       const p = { ...(payload as Record<string, unknown>) };
       if (typeof p.id !== "string") p.id = ids.next();
