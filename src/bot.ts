@@ -235,12 +235,23 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     services,
     async stop() {
       clearInterval(allowanceTimer);
-      await client?.destroy();
+      // Every part stops even if one fails: above all the poller, so that a step in hand commits before the
+      // database is closed.
+      const failures: unknown[] = [];
+      const attempt = async (part: () => Promise<unknown> | undefined) => {
+        try {
+          await part();
+        } catch (err) {
+          failures.push(err);
+        }
+      };
+      await attempt(() => client?.destroy());
       await Promise.allSettled([...handlers]);
       stopping.abort();
-      await poller?.stop();
-      await presence?.stop();
-      await download.close();
+      await attempt(() => poller?.stop());
+      await attempt(() => presence?.stop());
+      await attempt(() => download.close());
+      if (failures.length > 0) throw failures[0];
     },
   };
 }

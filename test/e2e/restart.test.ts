@@ -140,7 +140,9 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     const db = await openHere();
     try {
       const { job, movements } = await ledger(db, id);
-      expect(job.state).toBe("failed");
+      expect(job.state, `the second process's last lines:\n${second.lines.slice(-15).join("\n")}`).toBe(
+        "failed",
+      );
       expect(job.errorCode).toBe("INTERRUPTED");
       expect(movements).toEqual([
         ["hold", -300],
