@@ -15,7 +15,7 @@ import { Poller } from "./jobs/poller.js";
 import { releaseAllLeases } from "./jobs/repository.js";
 import type { JobServices } from "./jobs/services.js";
 import { type KlingApi, KlingClient, type KlingClientOptions } from "./kling/client.js";
-import { ensureGuild, topUpAllowances } from "./ledger/index.js";
+import { ensureGuilds, topUpAllowances } from "./ledger/index.js";
 import type { Logger } from "./log.js";
 import { createOperatorNotifier } from "./operators/notifier.js";
 import { discordLoginError } from "./service/startup.js";
@@ -38,7 +38,7 @@ export interface BotParts {
 export interface BotObservers {
   /** The discord.js REST client every call of this process goes through (its `response` events). */
   rest?(rest: REST): void;
-  /** The poll loop ran: a pass, or a step of a job it works on. */
+  /** The poll loop finished a pass (the health check: the loop runs). */
   pollerAlive?(): void;
 }
 
@@ -70,24 +70,6 @@ function makeRest(config: Config): REST {
   const rest = new REST(restOptions(config));
   if (config.discordToken) rest.setToken(config.discordToken);
   return rest;
-}
-
-/**
- * The services the poller works with, with a clock that tells the health check the loop runs: every pass with a
- * free slot reads it (the claim), and so does every step in hand (lease renewals, every `JOB_LEASE_MS`/3). Until
- * the poller has a hook of its own for a finished pass, this is how its liveness is seen from outside.
- */
-function observedPoller(services: JobServices, observers: BotObservers | undefined): JobServices {
-  const alive = observers?.pollerAlive;
-  if (!alive) return services;
-  const now = services.now;
-  return {
-    ...services,
-    now: () => {
-      alive();
-      return now();
-    },
-  };
 }
 
 export async function startBot(parts: BotParts): Promise<Bot> {
@@ -163,11 +145,12 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     presence = await startPresence({ url: config.databaseUrl, owner, logger, onJob: () => poller?.poke() });
   }
   poller = polling
-    ? new Poller(observedPoller(services, parts.observers), {
+    ? new Poller(services, {
         concurrency: config.poll.concurrency,
         deliveryConcurrency: config.poll.deliveryConcurrency,
         idleMs: Math.min(1_000, config.poll.intervalMs),
         deadOwners: presence !== undefined,
+        ...(parts.observers?.pollerAlive ? { onPass: parts.observers.pollerAlive } : {}),
       })
     : undefined;
 
@@ -181,13 +164,10 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       const work = route(interaction).finally(() => handlers.delete(work));
       handlers.add(work);
     });
-    const record = async (guildIds: string[]) => {
-      for (const guildId of guildIds) {
-        await ensureGuild(database.db, guildId, config.defaultGuildCredits).catch((err) =>
-          logger.error({ err, guildId }, "could not record a guild"),
-        );
-      }
-    };
+    const record = (guildIds: string[]) =>
+      ensureGuilds(database.db, guildIds, config.defaultGuildCredits).catch((err) =>
+        logger.error({ err, guilds: guildIds.length }, "could not record the bot's guilds"),
+      );
     // Guilds the bot already belongs to arrive during login without a guildCreate event: record them once
     // ready; guilds joined later arrive with guildCreate.
     client.on(Events.GuildCreate, (guild) => void record([guild.id]));

@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { checkInvariants } from "../ledger/ledger.js";
+import { checkInvariants } from "../ledger/index.js";
 import { type Database, queryRows } from "./database.js";
 
 /**

@@ -8,7 +8,7 @@ import type { Logger } from "../log.js";
 import type { GuildSettingsValue } from "../moderation/settings.js";
 import { jobSummary } from "./job-replies.js";
 import * as render from "./render.js";
-import { allowedMentions } from "./replies.js";
+import { allowedMentions, messageBody } from "./replies.js";
 import { toDiscord } from "./respond.js";
 
 /**
@@ -42,7 +42,7 @@ export class ModeratorChannel {
     const message = render.approvalRequest(localeOf(guildLocale), jobSummary(job));
     try {
       const posted = (await this.#rest.post(Routes.channelMessages(settings.moderatorChannelId), {
-        body: { ...body(message) },
+        body: messageBody(message),
       })) as { id: string };
       await this.#db
         .update(jobs)
@@ -64,7 +64,7 @@ export class ModeratorChannel {
     const message = render.approvalRequest(localeOf(guildLocale), jobSummary(job), decided);
     await this.#rest
       .patch(Routes.channelMessage(settings.moderatorChannelId, job.approvalMessageId), {
-        body: body(message),
+        body: messageBody(message),
       })
       .catch((err) =>
         this.#log.warn({ err, jobId: job.id }, "could not show the decision on the approval request"),
@@ -85,15 +85,6 @@ export class ModeratorChannel {
       })
       .catch((err) => this.#log.warn({ err }, "could not post to the moderator channel"));
   }
-}
-
-function body(message: render.ReplyMessage) {
-  return {
-    content: message.content,
-    embeds: message.embeds,
-    components: message.components ?? [],
-    allowed_mentions: allowedMentions(),
-  };
 }
 
 /** The approval request as discord.js update options, in the server's language (for a click's `update`). */

@@ -50,7 +50,8 @@ export function allowedMentions(pingUserId?: string): { parse: never[]; users: s
   return { parse: [], users: pingUserId ? [pingUserId] : [] };
 }
 
-function body(message: ReplyMessage) {
+/** A rendered message as Discord's JSON body: mentions parse nothing but the named requester. */
+export function messageBody(message: ReplyMessage) {
   return {
     content: message.content,
     embeds: message.embeds,
@@ -110,7 +111,7 @@ export class Replies {
       try {
         const res = (await this.rest.patch(
           Routes.webhookMessage(target.applicationId, target.interactionToken!, "@original"),
-          { body: body(message), files: files(message), auth: false },
+          { body: messageBody(message), files: files(message), auth: false },
         )) as { id?: string };
         return { route: "interaction", messageId: res.id ?? target.messageId ?? undefined };
       } catch (err) {
@@ -121,7 +122,7 @@ export class Replies {
     if (target.messageId) {
       try {
         await this.rest.patch(Routes.channelMessage(target.channelId, target.messageId), {
-          body: body(message),
+          body: messageBody(message),
           files: files(message),
         });
         return { route: "channel-edit", messageId: target.messageId };
@@ -144,13 +145,13 @@ export class Replies {
     if (earlier) {
       this.log.info({ jobId: target.jobId, messageId: earlier }, "found the job's earlier post; editing it");
       await this.rest.patch(Routes.channelMessage(target.channelId, earlier), {
-        body: body(message),
+        body: messageBody(message),
         files: files(message),
       });
       return { route: "channel-edit", messageId: earlier };
     }
     const res = (await this.rest.post(Routes.channelMessages(target.channelId), {
-      body: { ...body(message), nonce: `kling-job-${target.jobId}`, enforce_nonce: true },
+      body: { ...messageBody(message), nonce: `kling-job-${target.jobId}`, enforce_nonce: true },
       files: files(message),
     })) as { id?: string };
     return { route: "channel-post", messageId: res.id };

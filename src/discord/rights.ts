@@ -18,9 +18,7 @@ export function isOperator(interaction: Interaction, operatorIds: ReadonlySet<st
 export function isManager(interaction: Interaction, settings: GuildSettingsValue): boolean {
   if (!interaction.inGuild()) return false;
   if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return true;
-  const roles = interaction.member.roles;
-  const ids = Array.isArray(roles) ? roles : [...roles.cache.keys()];
-  return settings.managerRoleId !== undefined && ids.includes(settings.managerRoleId);
+  return settings.managerRoleId !== undefined && memberRoleIds(interaction).includes(settings.managerRoleId);
 }
 
 export function memberRoleIds(interaction: Interaction): string[] {

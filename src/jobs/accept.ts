@@ -1,15 +1,14 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
-import { queryRows } from "../db/database.js";
+import { and, eq, sql } from "drizzle-orm";
 import { guilds, jobs, memberFreezes } from "../db/schema.js";
 import { costOfRequest } from "../kling/pricing.js";
-import { ensureGuild, reserveCredits } from "../ledger/ledger.js";
+import { ensureGuild, reserveCredits } from "../ledger/index.js";
 import { checkContent, checkPlace, type Refusal, type RequestFacts } from "../moderation/rules.js";
 import { readSettings } from "../moderation/settings.js";
+import { memberLoad } from "../moderation/standing.js";
 import type { VideoRequest } from "../video/validate.js";
 import { findJobByInteraction, type JobRow } from "./repository.js";
 import type { StoredRequestInput } from "./request.js";
 import type { JobServices } from "./services.js";
-import { ACTIVE_STATES } from "./states.js";
 
 /**
  * The only thing a command does with a video request: check the server's rules and hold the estimated cost,
@@ -53,11 +52,6 @@ class Refused extends Error {
   }
 }
 
-/** The start of the UTC day of `now`: daily caps count from here. */
-function utcDay(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-}
-
 /**
  * Check the rules, store the job and hold its estimated cost: all of it or nothing. The guild's row is locked
  * first, so that simultaneous requests of one server are checked one after another and a cap cannot be
@@ -98,21 +92,13 @@ export async function acceptVideoRequest(s: JobServices, input: AcceptInput): Pr
         .where(and(eq(memberFreezes.guildId, input.guildId), eq(memberFreezes.userId, input.userId)));
       if (frozen) refuse({ rule: "frozen", reason: frozen.reason });
       refuse(checkContent(settings, facts));
-      const [counts] = await queryRows<{ mine: unknown; in_flight: unknown; spent: unknown }>(
-        tx,
-        sql`select
-              count(*) filter (where ${jobs.userId} = ${input.userId} and ${inArray(jobs.state, [...ACTIVE_STATES])}) as mine,
-              count(*) filter (where ${inArray(jobs.state, [...ACTIVE_STATES])}) as in_flight,
-              coalesce(sum(coalesce(${jobs.chargedCost}, ${jobs.estimatedCost}))
-                filter (where ${jobs.userId} = ${input.userId} and ${jobs.createdAt} >= ${utcDay(now).toISOString()}::timestamptz
-                        and ${jobs.state} <> 'failed'), 0) as spent
-            from ${jobs} where ${jobs.guildId} = ${input.guildId}`,
-      );
-      const mine = Number(counts?.mine ?? 0);
-      const all = Number(counts?.in_flight ?? 0);
-      const spent = Number(counts?.spent ?? 0);
+      const {
+        mine,
+        serverInFlight,
+        spentToday: spent,
+      } = await memberLoad(tx, input.guildId, input.userId, now);
       if (mine >= settings.memberJobs) refuse({ rule: "member-jobs", limit: settings.memberJobs });
-      if (all >= settings.serverJobs) refuse({ rule: "server-jobs", limit: settings.serverJobs });
+      if (serverInFlight >= settings.serverJobs) refuse({ rule: "server-jobs", limit: settings.serverJobs });
       if (settings.dailyCap > 0 && spent + estimated > settings.dailyCap) {
         refuse({ rule: "daily-cap", cap: settings.dailyCap, spent, cost: estimated });
       }

@@ -1,6 +1,6 @@
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { jobs } from "../db/schema.js";
-import { releaseCredits } from "../ledger/ledger.js";
+import { releaseCredits } from "../ledger/index.js";
 import { tell } from "./fail.js";
 import type { Failure } from "./port.js";
 import type { JobRow } from "./repository.js";

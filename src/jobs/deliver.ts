@@ -1,5 +1,5 @@
-import { captureCredits } from "../ledger/ledger.js";
-import { DownloadError } from "./download.js";
+import { captureCredits } from "../ledger/index.js";
+import { DownloadError, type DownloadFailure } from "./download.js";
 import { failJob, rememberMessage } from "./fail.js";
 import type { FinishedVideo, VideoUnavailableWhy } from "./port.js";
 import { type JobRow, releaseLease, transitionJob } from "./repository.js";
@@ -8,7 +8,20 @@ import { backoff, type JobServices } from "./services.js";
 /** Tries to post a finished video before the job is closed without it (its link stays in /video status). */
 const MAX_DELIVERY_ATTEMPTS = 6;
 /** Tries to fetch a finished video from the API's host before the job fails and its credits go back. */
-export const MAX_DOWNLOAD_ATTEMPTS = 3;
+const MAX_DOWNLOAD_ATTEMPTS = 3;
+
+/** What the member is told of a download that failed for good, by the fetcher's reason. */
+const UNAVAILABLE_WHY: Readonly<Record<DownloadFailure, VideoUnavailableWhy>> = {
+  "http-status": "http-status",
+  "not-a-video": "not-a-video",
+  "private-address": "not-allowed",
+  "not-https": "not-allowed",
+  "too-many-redirects": "not-allowed",
+  "timed-out": "too-slow",
+  "too-slow": "too-slow",
+  network: "unreachable",
+  cancelled: "unreachable",
+};
 
 /** Settle what the API charged for a delivered job, with its final state, in one transaction. */
 async function completeJob(s: JobServices, job: JobRow, patch: Partial<JobRow>): Promise<JobRow | undefined> {
@@ -83,18 +96,7 @@ async function downloadFailed(s: JobServices, job: JobRow, err: DownloadError): 
     { err, jobId: job.id, taskId: job.klingTaskId, failure: err.failure, attempt },
     "could not fetch the finished video; the job fails and its credits go back",
   );
-  const why: VideoUnavailableWhy =
-    err.failure === "http-status"
-      ? "http-status"
-      : err.failure === "not-a-video"
-        ? "not-a-video"
-        : err.failure === "private-address" ||
-            err.failure === "not-https" ||
-            err.failure === "too-many-redirects"
-          ? "not-allowed"
-          : err.failure === "timed-out" || err.failure === "too-slow"
-            ? "too-slow"
-            : "unreachable";
+  const why = UNAVAILABLE_WHY[err.failure];
   return failJob(s, job, {
     code: "VIDEO_UNAVAILABLE",
     params: err.httpStatus === undefined ? { why } : { why, httpStatus: err.httpStatus },

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { jobs } from "../db/schema.js";
-import { releaseCredits } from "../ledger/ledger.js";
+import { releaseCredits } from "../ledger/index.js";
 import type { Failure } from "./port.js";
 import { type JobRow, transitionJob } from "./repository.js";
 import type { JobServices } from "./services.js";

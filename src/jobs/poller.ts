@@ -22,6 +22,8 @@ export interface PollerOptions {
   idleMs: number;
   /** Take over the jobs of a process that holds no presence lock (Postgres; see db/presence.ts). */
   deadOwners: boolean;
+  /** Called after every pass that reached the database (the health check's sign that the loop runs). */
+  onPass?: () => void;
 }
 
 /**
@@ -121,6 +123,7 @@ export class Poller {
       let claimed = 0;
       try {
         claimed = await this.tick();
+        this.options.onPass?.();
         if (failures > 0) this.s.logger.info({ failures }, "poller passes work again");
         failures = 0;
       } catch (err) {

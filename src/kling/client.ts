@@ -18,8 +18,6 @@ import { type GenerateRequest, parseGenerateRequest, type TaskStatus, toWireBody
  */
 
 export type { KlingCallInfo } from "./http.js";
-// Compatibility: parseRetryAfter lived here before the split.
-export { parseRetryAfter } from "./retry.js";
 export type { TaskStatus } from "./types.js";
 
 export interface GenerateResult {

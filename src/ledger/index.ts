@@ -13,7 +13,7 @@ export { getBalance } from "./balance.js";
 export { captureCredits } from "./capture.js";
 export { LedgerError } from "./errors.js";
 export { grantCredits } from "./grant.js";
-export { ensureGuild } from "./guild.js";
+export { ensureGuild, ensureGuilds } from "./guild.js";
 export { ledgerPage, listGuilds, MAX_LEDGER_PAGE } from "./history.js";
 export { checkInvariants } from "./invariants.js";
 export { releaseCredits } from "./release.js";

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { queryRows } from "../db/database.js";
 import { guilds, jobs } from "../db/schema.js";
@@ -15,32 +15,61 @@ export interface Standing {
   frozen: { reason: string | null } | undefined;
 }
 
+/** The start of the UTC day of `now`: daily caps count from here. */
+export function utcDay(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
+/** What the rules count: a member's and the server's jobs in flight, and what the member spent today. */
+export interface MemberLoad {
+  mine: number;
+  serverInFlight: number;
+  /** Credits charged or held for the member's jobs of today (UTC) that did not fail. */
+  spentToday: number;
+}
+
+/** One grouped query over the server's jobs (a transaction may pass itself as `db`). */
+export async function memberLoad(
+  db: Database,
+  guildId: string,
+  userId: string,
+  now: Date,
+): Promise<MemberLoad> {
+  const active = inArray(jobs.state, [...ACTIVE_STATES]);
+  const [row] = await queryRows<{ mine: unknown; in_flight: unknown; spent: unknown }>(
+    db,
+    sql`select
+          count(*) filter (where ${jobs.userId} = ${userId} and ${active}) as mine,
+          count(*) filter (where ${active}) as in_flight,
+          coalesce(sum(coalesce(${jobs.chargedCost}, ${jobs.estimatedCost}))
+            filter (where ${jobs.userId} = ${userId} and ${jobs.createdAt} >= ${utcDay(now).toISOString()}::timestamptz
+                    and ${jobs.state} <> 'failed'), 0) as spent
+        from ${jobs} where ${jobs.guildId} = ${guildId}`,
+  );
+  return {
+    mine: Number(row?.mine ?? 0),
+    serverInFlight: Number(row?.in_flight ?? 0),
+    spentToday: Number(row?.spent ?? 0),
+  };
+}
+
 export async function memberStanding(
   db: Database,
   guildId: string,
   userId: string,
   now: Date,
 ): Promise<Standing> {
-  const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-  const [settings, [guild], [counts], frozen] = await Promise.all([
+  const [settings, [guild], load, frozen] = await Promise.all([
     loadSettings(db, guildId),
     db.select({ allowance: guilds.monthlyAllowance }).from(guilds).where(eq(guilds.id, guildId)),
-    queryRows<{ mine: unknown; spent: unknown }>(
-      db,
-      sql`select
-            count(*) filter (where ${inArray(jobs.state, [...ACTIVE_STATES])}) as mine,
-            coalesce(sum(coalesce(${jobs.chargedCost}, ${jobs.estimatedCost}))
-              filter (where ${jobs.createdAt} >= ${day.toISOString()}::timestamptz and ${jobs.state} <> 'failed'), 0) as spent
-          from ${jobs} where ${and(eq(jobs.guildId, guildId), eq(jobs.userId, userId))}`,
-    ),
+    memberLoad(db, guildId, userId, now),
     frozenReason(db, guildId, userId),
   ]);
-  const spentToday = Number(counts?.spent ?? 0);
   return {
     allowance: guild?.allowance ?? null,
-    spentToday,
-    capLeft: settings.dailyCap > 0 ? Math.max(settings.dailyCap - spentToday, 0) : undefined,
-    slotsFree: Math.max(settings.memberJobs - Number(counts?.mine ?? 0), 0),
+    spentToday: load.spentToday,
+    capLeft: settings.dailyCap > 0 ? Math.max(settings.dailyCap - load.spentToday, 0) : undefined,
+    slotsFree: Math.max(settings.memberJobs - load.mine, 0),
     frozen,
   };
 }

@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { guilds, memberFreezes } from "../db/schema.js";
-import { ensureGuild } from "../ledger/ledger.js";
+import { ensureGuild } from "../ledger/index.js";
 import { type GuildSettingsValue, guildSettingsSchema, readSettings } from "./settings.js";
 
 /** A server's settings and its frozen members: reading and changing them, always filtered by the server. */

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, queryRows } from "../../src/db/database.js";
-import { checkInvariants } from "../../src/ledger/ledger.js";
+import { checkInvariants } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { updateSettings } from "../../src/moderation/store.js";
 import type { FakeMessage } from "../fakes/discord/index.js";

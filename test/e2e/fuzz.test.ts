@@ -1,7 +1,7 @@
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobs } from "../../src/db/schema.js";
-import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/ledger.js";
+import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/index.js";
 import type { AttachmentSpec, ChatInputSpec, OptionValue } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
 import { CHANNEL_ID, GUILD_ID, type Stack, startStack, USER_ID } from "./harness.js";

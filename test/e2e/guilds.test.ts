@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { creditLedger, guilds } from "../../src/db/schema.js";
-import { checkInvariants } from "../../src/ledger/ledger.js";
+import { checkInvariants } from "../../src/ledger/index.js";
 import { testDrivers } from "../helpers/db.js";
 import { CHANNEL_ID, GUILD_ID, type Stack, startStack, USER_ID } from "./harness.js";
 

@@ -3,11 +3,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { creditLedger, jobs } from "../../src/db/schema.js";
 import { SAMPLE_MP4 } from "../../src/kling-sim/sample-video.js";
 import type { TaskOutcome } from "../../src/kling-sim/server.js";
-import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/ledger.js";
+import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/index.js";
 import type { FakeMessage } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
 import { type LoopbackServer, startRewritingProxy, startVideoHost, trickle } from "../helpers/hostile.js";
-import { CHANNEL_ID, GUILD_ID, type Stack, startStack, USER_ID } from "./harness.js";
+import { GUILD_ID, type Stack, startStack, videoText } from "./harness.js";
 
 /**
  * The bot against an API and a video host that misbehave: result links that fail, point inside the network,
@@ -89,18 +89,7 @@ describe.each(testDrivers())("a hostile API and video host on %s", (driver) => {
 
   const db = () => stack.database.db;
 
-  async function send(prompt: string) {
-    return stack.discord.sendInteraction(
-      stack.discord.chatInput({
-        name: "video",
-        subcommand: "text",
-        options: { prompt },
-        userId: USER_ID,
-        guildId: GUILD_ID,
-        channelId: CHANNEL_ID,
-      }),
-    );
-  }
+  const send = (prompt: string) => stack.discord.sendInteraction(videoText(stack.discord, prompt));
 
   async function settled(interactionId: string, timeoutMs = 15_000) {
     const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,7 @@ import { loadConfig } from "../../src/config.js";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.js";
 import { creditLedger, jobs } from "../../src/db/schema.js";
 import type { KlingClient } from "../../src/kling/client.js";
-import { checkInvariants } from "../../src/ledger/ledger.js";
+import { checkInvariants } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { TEST_DATABASE_URL } from "../helpers/db.js";
 import { CHANNEL_ID, GUILD_ID, type Stack, startStack } from "./harness.js";

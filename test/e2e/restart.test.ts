@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.js";
 import { creditLedger, jobs } from "../../src/db/schema.js";
 import type { KlingSimulator } from "../../src/kling-sim/server.js";
-import { checkInvariants, getBalance } from "../../src/ledger/ledger.js";
+import { checkInvariants, getBalance } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { FixtureProcess } from "../helpers/child.js";
 import { createPgliteDir, createPostgresDatabase, testDrivers } from "../helpers/db.js";

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
 import { creditLedger, jobs } from "../../src/db/schema.js";
-import { checkInvariants } from "../../src/ledger/ledger.js";
+import { checkInvariants } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { FixtureProcess } from "../helpers/child.js";
 import { PG_SERVER_UNAVAILABLE, startPgServer } from "../helpers/pg-server.js";

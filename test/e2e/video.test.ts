@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { creditLedger, jobs } from "../../src/db/schema.js";
-import { checkInvariants, ensureGuild, getBalance, grantCredits } from "../../src/ledger/ledger.js";
+import { checkInvariants, ensureGuild, getBalance, grantCredits } from "../../src/ledger/index.js";
 import { type ChatInputSpec, type FakeMessage, Permission } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
 import { CHANNEL_ID, GUILD_ID, type Stack, startStack } from "./harness.js";

@@ -12,7 +12,7 @@ import type { JobServices } from "../../src/jobs/services.js";
 import { submitJob } from "../../src/jobs/submit.js";
 import { KlingClient } from "../../src/kling/client.js";
 import { type KlingSimulator, startKlingSimulator } from "../../src/kling-sim/server.js";
-import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/ledger.js";
+import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { updateSettings } from "../../src/moderation/store.js";
 import type { VideoRequest } from "../../src/video/validate.js";

@@ -8,7 +8,7 @@ import { Health } from "../../src/health/health.js";
 import { type ServiceServer, startServiceServer } from "../../src/health/server.js";
 import type { KlingClient } from "../../src/kling/client.js";
 import { type KlingSimulator, startKlingSimulator } from "../../src/kling-sim/server.js";
-import { ensureGuild } from "../../src/ledger/ledger.js";
+import { ensureGuild } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { type GuildCredits, OTHER_GUILDS, topGuilds } from "../../src/metrics/database.js";
 import { watchDiscordRest } from "../../src/metrics/discord.js";

@@ -7,8 +7,8 @@ import { type CustomId, formatCustomId } from "../custom-id.js";
 import { approvalPayload } from "../moderator-channel.js";
 import * as render from "../render.js";
 import { answer } from "../respond.js";
-import { isManager } from "../rights.js";
 import type { HandlerContext } from "./context.js";
+import { asManager } from "./guards.js";
 
 /**
  * Approve and Deny on an approval request. The `custom_id` names only the job: the clicker's server and
@@ -31,11 +31,7 @@ async function jobForManager(ctx: HandlerContext<Clicked>, id: CustomId): Promis
     await answer(interaction, render.notice(t(locale, "rights.otherServer")));
     return undefined;
   }
-  if (!isManager(interaction, await loadSettings(s.db, interaction.guildId))) {
-    await answer(interaction, render.notice(t(locale, "rights.managers")));
-    return undefined;
-  }
-  return job;
+  return (await asManager(ctx, interaction.guildId)) ? job : undefined;
 }
 
 export async function approveClicked(

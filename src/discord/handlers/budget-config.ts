@@ -3,21 +3,20 @@ import { BudgetConfig } from "../../../commands/budget.js";
 import { orList, t } from "../../i18n/index.js";
 import { type KlingModel, MODELS } from "../../kling/types.js";
 import type { GuildSettingsValue } from "../../moderation/settings.js";
-import { loadSettings, updateSettings } from "../../moderation/store.js";
+import { updateSettings } from "../../moderation/store.js";
 import { readArguments } from "../arguments.js";
 import * as render from "../render.js";
 import { answer, toDiscord } from "../respond.js";
-import { isManager } from "../rights.js";
 import type { HandlerContext } from "./context.js";
+import { asManager } from "./guards.js";
 
 type Interaction = ChatInputCommandInteraction<"cached" | "raw">;
 
 /** `/budget config`: with no option, the settings; each option given is saved on its own (managers only). */
 export async function budgetConfig(ctx: HandlerContext<Interaction>): Promise<void> {
   const { interaction, locale, services: s } = ctx;
-  const current = await loadSettings(s.db, interaction.guildId);
-  if (!isManager(interaction, current))
-    return answer(interaction, render.notice(t(locale, "rights.managers")));
+  const current = await asManager(ctx, interaction.guildId);
+  if (!current) return;
   const a = readArguments(interaction, BudgetConfig);
   const change: Partial<GuildSettingsValue> = {};
   if (a.daily_cap !== undefined) change.dailyCap = a.daily_cap;

@@ -1,21 +1,20 @@
 import { type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import { BudgetFreeze, BudgetUnfreeze } from "../../../commands/budget.js";
 import { t } from "../../i18n/index.js";
-import { freezeMember, loadSettings, unfreezeMember } from "../../moderation/store.js";
+import { freezeMember, unfreezeMember } from "../../moderation/store.js";
 import { readArguments } from "../arguments.js";
 import * as render from "../render.js";
 import { answer } from "../respond.js";
-import { isManager } from "../rights.js";
 import type { HandlerContext } from "./context.js";
+import { asManager } from "./guards.js";
 
 type Interaction = ChatInputCommandInteraction<"cached" | "raw">;
 
 /** `/budget freeze member [reason]`: stop one member's spending (managers only). */
 export async function budgetFreeze(ctx: HandlerContext<Interaction>): Promise<void> {
   const { interaction, locale, services: s } = ctx;
-  const settings = await loadSettings(s.db, interaction.guildId);
-  if (!isManager(interaction, settings))
-    return answer(interaction, render.notice(t(locale, "rights.managers")));
+  const settings = await asManager(ctx, interaction.guildId);
+  if (!settings) return;
   const { member, reason } = readArguments(interaction, BudgetFreeze);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   await freezeMember(s.db, {
@@ -37,9 +36,8 @@ export async function budgetFreeze(ctx: HandlerContext<Interaction>): Promise<vo
 /** `/budget unfreeze member`: let a member spend again (managers only). */
 export async function budgetUnfreeze(ctx: HandlerContext<Interaction>): Promise<void> {
   const { interaction, locale, services: s } = ctx;
-  const settings = await loadSettings(s.db, interaction.guildId);
-  if (!isManager(interaction, settings))
-    return answer(interaction, render.notice(t(locale, "rights.managers")));
+  const settings = await asManager(ctx, interaction.guildId);
+  if (!settings) return;
   const { member } = readArguments(interaction, BudgetUnfreeze);
   const was = await unfreezeMember(s.db, interaction.guildId, member);
   await answer(

@@ -6,20 +6,30 @@ import { loadSettings } from "../../moderation/store.js";
 import { readArguments } from "../arguments.js";
 import * as render from "../render.js";
 import { answer } from "../respond.js";
-import { isOperator } from "../rights.js";
 import type { HandlerContext } from "./context.js";
+import { asOperator } from "./guards.js";
 
 type Interaction = ChatInputCommandInteraction<"cached" | "raw">;
 const SNOWFLAKE = /^\d{17,20}$/;
 
+/** The server an operator's command is for: `guild_id`, else this one; a malformed id is answered. */
+async function targetGuild(
+  ctx: HandlerContext<Interaction>,
+  given: string | undefined,
+): Promise<string | undefined> {
+  const guildId = given?.trim() || ctx.interaction.guildId;
+  if (SNOWFLAKE.test(guildId)) return guildId;
+  await answer(ctx.interaction, render.notice(t(ctx.locale, "grant.badGuild")));
+  return undefined;
+}
+
 /** `/budget grant`: operators add credits, or remove them down to zero; a ledger row with who and why. */
 export async function budgetGrant(ctx: HandlerContext<Interaction>): Promise<void> {
   const { interaction, locale } = ctx;
-  if (!isOperator(interaction, ctx.operatorIds))
-    return answer(interaction, render.notice(t(locale, "rights.operators")));
+  if (!(await asOperator(ctx))) return;
   const args = readArguments(interaction, BudgetGrant);
-  const guildId = args.guild_id?.trim() || interaction.guildId;
-  if (!SNOWFLAKE.test(guildId)) return answer(interaction, render.notice(t(locale, "grant.badGuild")));
+  const guildId = await targetGuild(ctx, args.guild_id);
+  if (!guildId) return;
   if (!Number.isSafeInteger(args.credits) || args.credits === 0) {
     return answer(interaction, render.notice(t(locale, "grant.zero")));
   }
@@ -53,11 +63,10 @@ export async function budgetGrant(ctx: HandlerContext<Interaction>): Promise<voi
 /** `/budget allowance`: operators set the monthly top-up (0: off). */
 export async function budgetAllowance(ctx: HandlerContext<Interaction>): Promise<void> {
   const { interaction, locale } = ctx;
-  if (!isOperator(interaction, ctx.operatorIds))
-    return answer(interaction, render.notice(t(locale, "rights.operators")));
+  if (!(await asOperator(ctx))) return;
   const args = readArguments(interaction, BudgetAllowance);
-  const guildId = args.guild_id?.trim() || interaction.guildId;
-  if (!SNOWFLAKE.test(guildId)) return answer(interaction, render.notice(t(locale, "grant.badGuild")));
+  const guildId = await targetGuild(ctx, args.guild_id);
+  if (!guildId) return;
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const now = ctx.services.now();
   await setAllowance(ctx.services.db, {

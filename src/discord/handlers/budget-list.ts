@@ -1,11 +1,11 @@
 import { type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import { t } from "../../i18n/index.js";
 import type { GuildSettingsValue } from "../../moderation/settings.js";
-import { loadSettings, updateSettings } from "../../moderation/store.js";
+import { updateSettings } from "../../moderation/store.js";
 import * as render from "../render.js";
-import { answer, toDiscord } from "../respond.js";
-import { isManager } from "../rights.js";
+import { answer } from "../respond.js";
 import type { HandlerContext } from "./context.js";
+import { asManager } from "./guards.js";
 
 type Interaction = ChatInputCommandInteraction<"cached" | "raw">;
 
@@ -54,24 +54,16 @@ export function budgetList(list: keyof typeof SPECS) {
   const spec = SPECS[list];
   return async (ctx: HandlerContext<Interaction>): Promise<void> => {
     const { interaction, locale, services: s } = ctx;
-    const current = await loadSettings(s.db, interaction.guildId);
-    if (!isManager(interaction, current))
-      return answer(interaction, render.notice(t(locale, "rights.managers")));
+    const current = await asManager(ctx, interaction.guildId);
+    if (!current) return;
     const verb = interaction.options.getSubcommand(true);
-    if (verb === "list") {
-      await interaction.reply({
-        ...toDiscord(render.settings(locale, current)),
-        content: undefined,
-        flags: MessageFlags.Ephemeral,
-      } as never);
-      return;
-    }
+    if (verb === "list") return answer(interaction, render.settings(locale, current));
     const raw = interaction.options.get(spec.option)?.value;
     const entry = typeof raw === "string" ? raw.trim() : "";
     if (!entry) return answer(interaction, render.notice(t(locale, "list.empty")));
     const reason = interaction.options.get("reason")?.value;
     const entries = [...spec.read(current)];
-    const shown = spec.option === "phrase" ? spec.show(entry) : spec.show(entry);
+    const shown = spec.show(entry);
     if (verb === "add" && entries.includes(entry))
       return answer(interaction, render.notice(t(locale, "list.already", { item: shown })));
     if (verb === "remove" && !entries.includes(entry))

@@ -1,6 +1,6 @@
 import { type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import { VideoCancel } from "../../../commands/video.js";
-import { t } from "../../i18n/index.js";
+import { renderMessage, t } from "../../i18n/index.js";
 import { withdrawJob } from "../../jobs/decide.js";
 import { findGuildJob } from "../../jobs/repository.js";
 import { loadSettings } from "../../moderation/store.js";
@@ -20,7 +20,15 @@ export async function videoCancel(
 ): Promise<void> {
   const { interaction, locale, services: s } = ctx;
   const parsed = validateStatus(readArguments(interaction, VideoCancel));
-  if (!parsed.ok) return answer(interaction, render.notice(t(locale, "rights.otherServer")));
+  if (!parsed.ok) {
+    return answer(
+      interaction,
+      render.invalidInput(
+        locale,
+        parsed.problems.map((p) => renderMessage(locale, p)),
+      ),
+    );
+  }
   const job = await findGuildJob(s.db, interaction.guildId, parsed.value);
   if (!job) return answer(interaction, render.noSuchJob(locale, parsed.value));
   const settings = await loadSettings(s.db, interaction.guildId);

@@ -8,6 +8,7 @@ import { DEFAULT_ATTACHMENT_LIMIT, jobSummary } from "../job-replies.js";
 import { missingPostPermissions } from "../permissions.js";
 import * as render from "../render.js";
 import { answer, replyPublicly, toDiscord } from "../respond.js";
+import { memberRoleIds } from "../rights.js";
 import type { HandlerContext } from "./context.js";
 
 /** The interaction token's lifetime (Discord: 15 minutes). */
@@ -44,7 +45,6 @@ export function videoCreate(validate: (interaction: Interaction, context: Valida
       interaction.appPermissions,
       interaction.channel?.isThread() ?? false,
     );
-    const memberRoles = interaction.member.roles;
     const accepting = acceptVideoRequest(s, {
       interactionId: interaction.id,
       guildId: interaction.guildId,
@@ -61,7 +61,7 @@ export function videoCreate(validate: (interaction: Interaction, context: Valida
       },
       place: {
         parentChannelId: interaction.channel?.isThread() ? interaction.channel.parentId : null,
-        memberRoleIds: Array.isArray(memberRoles) ? memberRoles : [...memberRoles.cache.keys()],
+        memberRoleIds: memberRoleIds(interaction),
       },
     });
     const quick = await Promise.race([accepting, sleep(ANSWER_WITHIN_MS).then(() => undefined)]);
