@@ -217,7 +217,7 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     } finally {
       await db.close();
     }
-  });
+  }, 60_000); // two process starts and a wait past the nonce window: slower than the default 30 s under load
 
   it("takes over a killed process's job within seconds, not after its lease (JOB_LEASE_MS 120 s)", async () => {
     const { discord, sim, start } = await setup(1_000, {}, { JOB_LEASE_MS: "120000" });
