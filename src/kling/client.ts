@@ -28,6 +28,19 @@ export interface GenerateResult {
 export interface CallOptions {
   /** Cancels the call (and any wait for a retry); the call then rejects with `KlingCancelledError`. */
   signal?: AbortSignal;
+  /**
+   * Run once, when the call holds its rate-limit token and before its request is written (a submit marks its
+   * job as being sent there, so a job waiting for a token is never taken for one in flight). What it throws
+   * ends the call with nothing sent.
+   */
+  beforeSend?: () => Promise<void>;
+  /**
+   * Ends the call's waits (for a rate-limit token, before a retry) but never a request already sent: a process
+   * that stops uses it so that a step in hand finishes while nothing new starts.
+   */
+  stopWaiting?: AbortSignal;
+  /** `false`: one attempt only; the caller reschedules failures itself (a queue that puts a job back). */
+  retry?: boolean;
 }
 
 /** What the rest of the bot needs from Kling; the composition root hands in a `KlingClient`. */
@@ -121,7 +134,7 @@ export class KlingClient implements KlingApi {
       creates: true,
       label: `POST ${GENERATE_PATH}`,
     };
-    const res = await this.#send(op, signalOf(options));
+    const res = await this.#send(op, signalOf(options), callOptions(options));
     const data = readEnvelope(op, res, this.#wire.apiKey);
     const parsed = generateDataSchema.safeParse(data);
     if (!parsed.success) {
@@ -143,7 +156,7 @@ export class KlingClient implements KlingApi {
     }
     const path = `${STATUS_PATH}?task_id=${encodeURIComponent(taskId)}`;
     const op: Operation = { method: "GET", path, creates: false, label: `GET ${STATUS_PATH}` };
-    const res = await this.#send(op, signalOf(options));
+    const res = await this.#send(op, signalOf(options), callOptions(options));
     const data = readEnvelope(op, res, this.#wire.apiKey);
     const parsed = statusDataSchema.safeParse(data);
     if (!parsed.success) {
@@ -166,11 +179,25 @@ export class KlingClient implements KlingApi {
     if (this.#ownsDispatcher) await this.#wire.dispatcher.close();
   }
 
-  #send(op: Operation, signal: AbortSignal | undefined): Promise<RawResponse> {
-    return withRetries(this.#retry, op, signal, (attempt) => sendOnce(this.#wire, op, signal, attempt));
+  #send(op: Operation, signal: AbortSignal | undefined, options: CallOptions = {}): Promise<RawResponse> {
+    let first = options.beforeSend;
+    const waits =
+      options.stopWaiting && signal
+        ? AbortSignal.any([signal, options.stopWaiting])
+        : (options.stopWaiting ?? signal);
+    const policy = options.retry === false ? { ...this.#retry, maxRetries: 0 } : this.#retry;
+    return withRetries(policy, op, waits, (attempt) => {
+      const hook = first;
+      first = undefined;
+      return sendOnce(this.#wire, op, { request: signal, waits }, attempt, hook);
+    });
   }
 }
 
 function signalOf(options: CallOptions | AbortSignal | undefined): AbortSignal | undefined {
   return options instanceof AbortSignal ? options : options?.signal;
+}
+
+function callOptions(options: CallOptions | AbortSignal | undefined): CallOptions {
+  return options instanceof AbortSignal ? {} : (options ?? {});
 }

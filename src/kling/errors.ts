@@ -335,7 +335,16 @@ export function errorFromResponse(
       // The server gave up waiting for us; the request may or may not have been acted on.
       return new KlingTimeoutError({ ...base, maybeSubmitted: ctx.creates });
     case 500:
-      return new KlingServerError({ ...base, maybeSubmitted: ctx.creates, retryAfterMs: ctx.retryAfterMs });
+      // The API's own documented answer, HTTP 500 with INTERNAL_ERROR, says "server error: try again later":
+      // the task was not made, and the job goes back to the queue. Any other 5xx (a gateway's 502 page, a 503
+      // without the code) or an error inside a 200 may have followed a created task.
+      return new KlingServerError({
+        ...base,
+        maybeSubmitted:
+          ctx.creates &&
+          !(status === 500 && ctx.envelopeStatus === undefined && knownCode === "INTERNAL_ERROR"),
+        retryAfterMs: ctx.retryAfterMs,
+      });
     default: {
       if (family < 400 || family >= 500) {
         // 1xx/3xx, or a 2xx whose body carries an error we cannot place.

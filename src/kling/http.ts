@@ -61,14 +61,18 @@ export function createAgent(timeoutMs: number, connectTimeoutMs: number | undefi
 export async function sendOnce(
   wire: Wire,
   op: Operation,
-  signal: AbortSignal | undefined,
+  signals: { request: AbortSignal | undefined; waits: AbortSignal | undefined },
   attempt: number,
+  beforeSend?: () => Promise<void>,
 ): Promise<RawResponse> {
+  const signal = signals.request;
   try {
-    await wire.limiter.acquire(signal);
+    await wire.limiter.acquire(signals.waits, op.creates ? "submit" : "status");
   } catch (err) {
     throw cancelledError(op, false, err);
   }
+  // With the token in hand, and before a byte leaves: what throws here stops the call, nothing sent.
+  await beforeSend?.();
   const tracker = { sent: false };
   const controller = new AbortController();
   let timedOut = false;

@@ -355,11 +355,45 @@ describe("retries", () => {
     expect(sim.requestsTo("status")).toHaveLength(3);
   });
 
-  it("generate is never retried after a 500: the task may exist", async () => {
-    sim.inject({ route: "generate", kind: "error", status: 500, times: 3 });
+  it("generate is tried again after the API's own 500 INTERNAL_ERROR, which made no task", async () => {
+    sim.inject({ route: "generate", kind: "error", status: 500, times: 2 });
+    const { taskId } = await client().generate(TEXT);
+    expect(taskId).toBeTruthy();
+    expect(sim.requestsTo("generate")).toHaveLength(3);
+    expect(sim.tasks.size).toBe(1);
+  });
+
+  it("generate is never retried after another 5xx (a gateway's answer): the task may exist", async () => {
+    sim.inject({ route: "generate", kind: "error", status: 502, times: 3 });
     const e = await caught(client().generate(TEXT));
     expect(e).toBeInstanceOf(KlingServerError);
     expect(e).toMatchObject({ code: "INTERNAL_ERROR", maybeSubmitted: true, retryable: false });
+    expect(sim.requestsTo("generate")).toHaveLength(1);
+  });
+
+  it("generate with retry: false makes one attempt and leaves the retry to the caller", async () => {
+    sim.inject({ route: "generate", kind: "error", status: 500, times: 1 });
+    const e = await caught(client().generate(TEXT, { retry: false }));
+    expect(e).toMatchObject({ code: "INTERNAL_ERROR", maybeSubmitted: false, retryable: true });
+    expect(sim.requestsTo("generate")).toHaveLength(1);
+  });
+
+  it("generate runs beforeSend once, with the token in hand, and sends nothing when it throws", async () => {
+    let calls = 0;
+    await client().generate(TEXT, {
+      beforeSend: async () => {
+        calls += 1;
+        expect(sim.requestsTo("generate")).toHaveLength(0);
+      },
+    });
+    expect(calls).toBe(1);
+    await expect(
+      client().generate(TEXT, {
+        beforeSend: async () => {
+          throw new Error("moved on");
+        },
+      }),
+    ).rejects.toThrow("moved on");
     expect(sim.requestsTo("generate")).toHaveLength(1);
   });
 

@@ -17,7 +17,7 @@ function fakeClock(): LimiterClock & { t: number } {
 }
 
 describe("RateLimiter (fake clock)", () => {
-  it("spaces calls evenly at the rate with burst 1", async () => {
+  it("spaces calls evenly at the rate (2 % wider) with burst 1", async () => {
     const clock = fakeClock();
     const limiter = new RateLimiter({ ratePerSecond: 10, clock });
     const times: number[] = [];
@@ -25,7 +25,7 @@ describe("RateLimiter (fake clock)", () => {
       await limiter.acquire();
       times.push(Math.round(clock.t));
     }
-    expect(times).toEqual([0, 100, 200, 300, 400]);
+    expect(times).toEqual([0, 102, 204, 306, 408]);
   });
 
   it("lets a burst through at once, then refills at the rate", async () => {
@@ -36,11 +36,11 @@ describe("RateLimiter (fake clock)", () => {
       await limiter.acquire();
       times.push(Math.round(clock.t));
     }
-    expect(times).toEqual([0, 0, 0, 250, 500]);
+    expect(times).toEqual([0, 0, 0, 255, 510]);
     clock.t += 10_000; // a quiet spell refills to the burst, not beyond
     const before = clock.t;
     for (let i = 0; i < 4; i++) await limiter.acquire();
-    expect(clock.t - before).toBe(250);
+    expect(clock.t - before).toBe(255);
   });
 
   it("rejects an aborted acquire and gives its reservation back", async () => {
@@ -49,7 +49,58 @@ describe("RateLimiter (fake clock)", () => {
     await limiter.acquire();
     await expect(limiter.acquire(AbortSignal.abort())).rejects.toThrow();
     await limiter.acquire();
-    expect(clock.t).toBe(1_000);
+    expect(clock.t).toBe(1_020);
+  });
+
+  it("serves waiting submits before waiting status checks, each lane in arrival order", async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ ratePerSecond: 10, clock });
+    await limiter.acquire();
+    const order: string[] = [];
+    const calls = [
+      limiter.acquire(undefined, "status").then(() => order.push("status 1")),
+      limiter.acquire(undefined, "status").then(() => order.push("status 2")),
+      limiter.acquire(undefined, "submit").then(() => order.push("submit 1")),
+      limiter.acquire(undefined, "submit").then(() => order.push("submit 2")),
+    ];
+    expect(limiter.waiting).toEqual({ submit: 2, status: 2 });
+    await Promise.all(calls);
+    expect(order).toEqual(["submit 1", "submit 2", "status 1", "status 2"]);
+  });
+
+  it("holds no token for a waiting call that gives up", async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ ratePerSecond: 1, clock });
+    await limiter.acquire();
+    const gaveUp = new AbortController();
+    const abandoned = limiter.acquire(gaveUp.signal);
+    gaveUp.abort(new Error("stopping"));
+    await expect(abandoned).rejects.toThrow("stopping");
+    expect(limiter.waiting).toEqual({ submit: 0, status: 0 });
+    await limiter.acquire();
+    expect(clock.t).toBe(1_020);
+  });
+});
+
+describe("RateLimiter (real clock)", () => {
+  it("never lets more than the rate go in any one-second window, whenever the calls come", async () => {
+    const rate = 5;
+    const limiter = new RateLimiter({ ratePerSecond: rate });
+    const granted: number[] = [];
+    // 20 callers arriving at scattered moments over 1.5 s, some while others wait.
+    const arrivals = Array.from({ length: 20 }, (_, i) => (i * 7919) % 1500);
+    await Promise.all(
+      arrivals.map(async (at) => {
+        await new Promise((r) => setTimeout(r, at));
+        await limiter.acquire();
+        granted.push(performance.now());
+      }),
+    );
+    granted.sort((a, b) => a - b);
+    for (const start of granted) {
+      const inWindow = granted.filter((t) => t >= start && t < start + 1000).length;
+      expect(inWindow).toBeLessThanOrEqual(rate);
+    }
   });
 
   it("refuses nonsense settings", () => {
