@@ -133,7 +133,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       maxVideoBytes: config.poll.maxVideoBytes,
       defaultGuildCredits: config.defaultGuildCredits,
       leaseMs: config.poll.leaseMs,
-      maxSubmitAttempts: 3,
+      maxSubmitAttempts: 10,
     },
   };
 
@@ -148,6 +148,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     ? new Poller(services, {
         concurrency: config.poll.concurrency,
         deliveryConcurrency: config.poll.deliveryConcurrency,
+        maxInFlight: config.kling.maxInFlight,
         idleMs: Math.min(1_000, config.poll.intervalMs),
         deadOwners: presence !== undefined,
         ...(parts.observers?.pollerAlive ? { onPass: parts.observers.pollerAlive } : {}),

@@ -75,6 +75,7 @@ export const envSchema = z.object({
   KLING_RATE_LIMIT_PER_SEC: num(5, 0.1, 1000),
   KLING_TIMEOUT_MS: int(30_000, 100, 600_000),
   KLING_MAX_RETRIES: int(4, 0, 20),
+  KLING_MAX_IN_FLIGHT: int(5, 1, 10_000),
   // Polling loop tuning.
   POLL_INTERVAL_MS: int(5_000, 50, 600_000),
   PROGRESS_INTERVAL_MS: int(10_000, 0, 600_000),
@@ -133,7 +134,13 @@ export interface Config {
   devGuildId: string | undefined;
   logLevel: z.infer<typeof logLevel>;
   logPretty: boolean;
-  kling: { ratePerSecond: number; timeoutMs: number; maxRetries: number };
+  kling: {
+    ratePerSecond: number;
+    timeoutMs: number;
+    maxRetries: number;
+    /** Tasks the API account runs at once (Kling's per-account concurrency): the queue's cap. */
+    maxInFlight: number;
+  };
   poll: {
     intervalMs: number;
     progressIntervalMs: number;
@@ -217,6 +224,7 @@ export function loadConfig(
       ratePerSecond: e.KLING_RATE_LIMIT_PER_SEC,
       timeoutMs: e.KLING_TIMEOUT_MS,
       maxRetries: e.KLING_MAX_RETRIES,
+      maxInFlight: e.KLING_MAX_IN_FLIGHT,
     },
     poll: {
       intervalMs: e.POLL_INTERVAL_MS,

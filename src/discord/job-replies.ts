@@ -53,9 +53,9 @@ export class DiscordJobReplies implements JobPort {
     return Math.min(discord, REQUEST_BODY_LIMIT);
   }
 
-  async waiting(job: JobRow, info: { place: number }): Promise<Posted> {
+  async waiting(job: JobRow, info: { place: number; why: "slowed" | "turn" }): Promise<Posted> {
     const locale = localeOf(job.locale);
-    return this.#replies.edit(replyTarget(job), () => render.waiting(locale, jobSummary(job), info.place));
+    return this.#replies.edit(replyTarget(job), () => render.waiting(locale, jobSummary(job), info));
   }
 
   async progress(job: JobRow, info: { elapsedMs: number; estimateMs: number | undefined }): Promise<Posted> {

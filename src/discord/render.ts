@@ -209,12 +209,16 @@ export function queued(
 }
 
 /** The job waits to be sent again after the video service asked to slow down. */
-export function waiting(locale: Locale, job: JobSummary, place: number): ReplyMessage {
+export function waiting(
+  locale: Locale,
+  job: JobSummary,
+  info: { place: number; why: "slowed" | "turn" },
+): ReplyMessage {
   const title = t(locale, "reply.queued.title", { job: String(job.id) });
-  return {
-    content: "",
-    embeds: [jobEmbed(locale, job, title, COLOR.info, t(locale, "progress.waiting", { place }))],
-  };
+  const text = t(locale, info.why === "turn" ? "progress.waiting.turn" : "progress.waiting", {
+    place: info.place,
+  });
+  return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.info, text)] };
 }
 
 export interface ProgressView {

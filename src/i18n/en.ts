@@ -30,6 +30,8 @@ export const en = {
   // A job waiting to be sent (its title is `reply.queued.title`), then generating
   "progress.waiting":
     "The video service asked me to slow down: this video waits to be sent (place {place} in the queue).",
+  "progress.waiting.turn":
+    "Waiting for its turn: place **{place}** in the queue. Videos are sent a few at a time, taking turns between servers; this message moves with the queue.",
   "progress.title": "Video #{job} — generating",
   "progress.elapsed": "Generating — {elapsed} elapsed",
   "progress.elapsedLeft": "Generating — {elapsed} elapsed, about {left} left",

@@ -30,6 +30,8 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   // A job waiting to be sent, then generating
   "progress.waiting":
     "動画サービスから送信を控えるよう求められたため、この動画は送信待ちです（待ち順 {place} 番目）。",
+  "progress.waiting.turn":
+    "順番待ち：キューの **{place}** 番目です。動画は数本ずつ、サーバー間で順番に送られます。順番が進むとこのメッセージも更新されます。",
   "progress.title": "動画 #{job} — 生成中",
   "progress.elapsed": "生成中 — 経過 {elapsed}",
   "progress.elapsedLeft": "生成中 — 経過 {elapsed}、残り約 {left}",

@@ -1,24 +1,38 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, ne, or } from "drizzle-orm";
 import { jobs } from "../db/schema.js";
 import { isConnectionError } from "../db/transient.js";
 import { withdrawJob } from "./decide.js";
 import { deliverJob } from "./deliver.js";
 import { withLease } from "./lease.js";
 import { pollJob } from "./poll.js";
-import { claimDueJobs, type JobRow, releaseLease } from "./repository.js";
+import { claimQueuedJobs } from "./queue.js";
+import { showQueuePlaces } from "./queue-places.js";
+import { claimDueJobs, type JobRow, nextDueAt, releaseLease } from "./repository.js";
 import type { JobServices } from "./services.js";
 import { ACTIVE_STATES, type JobState } from "./states.js";
 import { resolveInterruptedSubmit, submitJob } from "./submit.js";
 
-/** Jobs that wait on the API (submit, status checks), and jobs that wait on a video host and Discord. */
+/**
+ * Jobs that wait on the API (status checks, a submit cut off by a crash, an approval that ran out), and jobs
+ * that wait on a video host and Discord. Jobs waiting to be sent come through the queue (queue.ts).
+ */
 const API_STEPS: readonly JobState[] = ["pending", "submitting", "running"];
 const DELIVERY_STEPS: readonly JobState[] = ["delivering"];
+/** Of the pending jobs, the API steps take only those waiting for a manager (their wait ran out). */
+const NOT_QUEUED = or(ne(jobs.state, "pending"), eq(jobs.needsApproval, true));
+/** The longest a poller sleeps with nothing due: other processes' new jobs wake it sooner (Postgres NOTIFY). */
+const MAX_IDLE_MS = 30_000;
+/** While the account is full, a look every so often: a place may be freed by another process. */
+const FULL_ACCOUNT_RECHECK_MS = 2_000;
 
 export interface PollerOptions {
   /** Jobs worked on at once for API steps. */
   concurrency: number;
   /** Jobs delivered at once; separate slots, so slow video hosts never hold back polling. */
   deliveryConcurrency: number;
+  /** Tasks the API account runs at once, shared by every process (see queue.ts). */
+  maxInFlight: number;
+  /** The shortest pause between two passes that found nothing to do. */
   idleMs: number;
   /** Take over the jobs of a process that holds no presence lock (Postgres; see db/presence.ts). */
   deadOwners: boolean;
@@ -41,6 +55,9 @@ export class Poller {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightIds = new Set<number>();
   private readonly busy = { api: 0, delivery: 0 };
+  /** The last pass found jobs waiting but no free place on the API account. */
+  private accountFull = false;
+  private placesShownAt = 0;
 
   private readonly s: JobServices;
   private readonly options: PollerOptions;
@@ -86,23 +103,61 @@ export class Poller {
 
   /** One pass: claim what is due (up to the free slots of each kind) and start working on it. */
   private async tick(): Promise<number> {
-    const api = await this.claim("api", this.options.concurrency, API_STEPS);
-    const delivery = await this.claim("delivery", this.options.deliveryConcurrency, DELIVERY_STEPS);
-    return api + delivery;
+    const api = await this.claim("api", this.options.concurrency, (limit) =>
+      claimDueJobs(this.s.db, { ...this.claimOptions(limit), states: API_STEPS, where: NOT_QUEUED }),
+    );
+    let full = false;
+    const queued = await this.claim("api", this.options.concurrency, async (limit) => {
+      const claimed = await claimQueuedJobs(this.s.db, {
+        ...this.claimOptions(limit),
+        cap: this.options.maxInFlight,
+      });
+      full = claimed.full;
+      return claimed.jobs;
+    });
+    this.accountFull = full;
+    const delivery = await this.claim("delivery", this.options.deliveryConcurrency, (limit) =>
+      claimDueJobs(this.s.db, { ...this.claimOptions(limit), states: DELIVERY_STEPS }),
+    );
+    await this.showPlaces();
+    return api + queued + delivery;
   }
 
-  private async claim(kind: "api" | "delivery", slots: number, states: readonly JobState[]): Promise<number> {
-    const free = slots - this.busy[kind];
-    if (free <= 0) return 0;
-    const batch = await claimDueJobs(this.s.db, {
+  private claimOptions(limit: number) {
+    return {
       owner: this.s.owner,
-      limit: free,
+      limit,
       leaseMs: this.s.settings.leaseMs,
       now: this.s.now(),
       exclude: [...this.inFlightIds],
-      states,
       deadOwners: this.options.deadOwners,
-    });
+    };
+  }
+
+  /** Members whose jobs wait see their place move (at the progress-edit rate, by one process at a time). */
+  private async showPlaces(): Promise<void> {
+    const now = this.s.now().getTime();
+    if (now - this.placesShownAt < Math.max(this.s.settings.progressIntervalMs, 1_000)) return;
+    this.placesShownAt = now;
+    await showQueuePlaces(this.s);
+  }
+
+  /** How long to sleep after a pass that found nothing: until the next job falls due, within bounds. */
+  private async idlePause(): Promise<number> {
+    const next = await nextDueAt(this.s.db, { exclude: [...this.inFlightIds], queued: !this.accountFull });
+    const until = next === undefined ? MAX_IDLE_MS : next.getTime() - this.s.now().getTime();
+    const ceiling = this.accountFull ? FULL_ACCOUNT_RECHECK_MS : MAX_IDLE_MS;
+    return Math.min(Math.max(until, this.options.idleMs), ceiling);
+  }
+
+  private async claim(
+    kind: "api" | "delivery",
+    slots: number,
+    take: (limit: number) => Promise<JobRow[]>,
+  ): Promise<number> {
+    const free = slots - this.busy[kind];
+    if (free <= 0) return 0;
+    const batch = await take(free);
     for (const job of batch) {
       this.inFlightIds.add(job.id);
       this.busy[kind] += 1;
@@ -133,7 +188,7 @@ export class Poller {
       }
       if (this.stopping) break;
       if (failures > 0) await this.sleep(Math.min(this.options.idleMs * 2 ** failures, 5_000));
-      else if (claimed === 0) await this.sleep(this.options.idleMs);
+      else if (claimed === 0) await this.sleep(await this.idlePause().catch(() => this.options.idleMs));
     }
   }
 

@@ -51,7 +51,11 @@ export interface JobPort {
   /** The largest file the adapter could attach for this job now; the flow downloads no more than this. */
   attachmentLimit(job: JobRow): number;
   /** The job waits to be sent to the API (after a refusal that asks to try later). */
-  waiting(job: JobRow, info: { place: number }): Promise<Posted>;
+  /**
+   * The job waits to be sent: `slowed`, the API refused it for now and it goes again after a pause; `turn`, the
+   * API account runs as many tasks as it may and the job waits for a free place.
+   */
+  waiting(job: JobRow, info: { place: number; why: "slowed" | "turn" }): Promise<Posted>;
   /** The API is working on the job. */
   progress(job: JobRow, info: { elapsedMs: number; estimateMs: number | undefined }): Promise<Posted>;
   /** The video is ready. Throws when the adapter could not show it (the flow retries later). */

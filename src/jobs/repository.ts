@@ -1,4 +1,18 @@
-import { and, desc, eq, inArray, isNotNull, isNull, lt, lte, notInArray, or, sql } from "drizzle-orm";
+import {
+  and,
+  desc,
+  eq,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  ne,
+  notInArray,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { PRESENCE_LOCK_NAMESPACE } from "../db/presence.js";
 import { jobs } from "../db/schema.js";
@@ -49,6 +63,8 @@ export async function claimDueJobs(
      * db/presence.ts), without waiting for the lease to run out.
      */
     deadOwners?: boolean;
+    /** A further condition on the rows. */
+    where?: SQL | undefined;
   },
 ): Promise<JobRow[]> {
   const { owner, limit, leaseMs, now, exclude = [], states = ACTIVE_STATES } = options;
@@ -71,6 +87,7 @@ export async function claimDueJobs(
           or(isNull(jobs.leaseExpiresAt), lt(jobs.leaseExpiresAt, now), ownerGone),
           // Never a job this process is still working on, whatever its lease says.
           exclude.length ? notInArray(jobs.id, [...exclude]) : undefined,
+          options.where,
         ),
       )
       .orderBy(jobs.nextPollAt)
@@ -170,13 +187,30 @@ export async function jobsInFlight(db: Database, guildId: string): Promise<JobRo
     .limit(25);
 }
 
-/** How many jobs wait to be sent before this one, plus one (its place in the queue). */
-export async function queuePlace(db: Database, job: JobRow): Promise<number> {
+/**
+ * When the next job falls due that this process could take: the earliest `next_poll_at` (or lease expiry, for
+ * a job another process holds) among the jobs that can still move, leaving out this process's own and, when
+ * `queued` is false (the API account is full), the jobs waiting to be sent.
+ */
+export async function nextDueAt(
+  db: Database,
+  options: { exclude: readonly number[]; queued: boolean },
+): Promise<Date | undefined> {
   const [row] = await db
-    .select({ ahead: sql<string>`count(*)` })
+    .select({
+      at: sql<
+        string | Date | null
+      >`min(greatest(${jobs.nextPollAt}, coalesce(${jobs.leaseExpiresAt}, ${jobs.nextPollAt})))`,
+    })
     .from(jobs)
-    .where(and(eq(jobs.state, "pending"), lt(jobs.createdAt, job.createdAt)));
-  return Number(row?.ahead ?? 0) + 1;
+    .where(
+      and(
+        inArray(jobs.state, [...ACTIVE_STATES]),
+        options.exclude.length ? notInArray(jobs.id, [...options.exclude]) : undefined,
+        options.queued ? undefined : or(ne(jobs.state, "pending"), eq(jobs.needsApproval, true)),
+      ),
+    );
+  return row?.at ? new Date(row.at) : undefined;
 }
 
 /** Credits held for a guild's jobs not yet settled (settled jobs were captured or released). */

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isConnectionError } from "../db/transient.js";
-import { KlingError, KlingRequestError } from "../kling/errors.js";
+import { KlingCancelledError, KlingError, KlingRequestError } from "../kling/errors.js";
 import { failJob, tell } from "./fail.js";
 import type { Failure } from "./port.js";
-import { type JobRow, queuePlace, transitionJob } from "./repository.js";
+import { queuePlace } from "./queue.js";
+import { type JobRow, transitionJob } from "./repository.js";
 import { storedRequest } from "./request.js";
 import { backoff, type JobServices } from "./services.js";
 
@@ -11,33 +12,54 @@ import { backoff, type JobServices } from "./services.js";
 const STORE_TASK_RETRY_MS = 15 * 60_000;
 
 /**
- * Send a pending job to the API. Only a job in `pending` whose lease this process holds moves on, so
- * two processes never submit the same job.
+ * Send a waiting job to the API. The job is marked `submitting` only once its rate-limit token is in hand,
+ * right before the request leaves: a job still waiting for a token stays `pending` (a stop leaves it queued).
+ * Only a job in `pending` whose lease this process holds moves on, so two processes never submit the same job.
  */
 export async function submitJob(s: JobServices, pending: JobRow): Promise<JobRow | undefined> {
-  const job = await transitionJob(
-    s.db,
-    pending.id,
-    "submitting",
-    { attempts: pending.attempts + 1 },
-    { from: ["pending"], owner: s.owner },
-  );
-  if (!job) return undefined;
+  let job: JobRow | undefined;
   let taskId: string;
   try {
-    taskId = (await s.kling.generate(storedRequest(job).generate)).taskId;
+    const created = await s.kling.generate(storedRequest(pending).generate, {
+      stopWaiting: s.signal,
+      // A refusal puts the job back in the queue (below) instead of holding its place while it waits.
+      retry: false,
+      beforeSend: async () => {
+        job = await transitionJob(
+          s.db,
+          pending.id,
+          "submitting",
+          { attempts: pending.attempts + 1 },
+          { from: ["pending"], owner: s.owner },
+        );
+        if (!job) throw new MovedOn();
+      },
+    });
+    taskId = created.taskId;
   } catch (err) {
+    // Never marked: nothing was sent, and the job keeps its place (a stop, or it was cancelled meanwhile).
+    if (!job) {
+      if (!(err instanceof MovedOn) && !s.signal.aborted) throw err;
+      return undefined;
+    }
     return submitFailed(s, job, err);
   }
   // Logged before the database records it, so a task is never untraceable if what follows fails.
-  s.logger.info({ jobId: job.id, taskId, type: job.taskType }, "task created");
-  const running = await storeTaskId(s, job, taskId);
+  s.logger.info({ jobId: pending.id, taskId, type: pending.taskType }, "task created");
+  const running = await storeTaskId(s, job!, taskId);
   if (!running) {
-    s.logger.error({ jobId: job.id, taskId }, "task created for a job that moved on meanwhile");
+    s.logger.error({ jobId: pending.id, taskId }, "task created for a job that moved on meanwhile");
     return undefined;
   }
   await tell(s, running, (port) => port.progress(running, { elapsedMs: 0, estimateMs: undefined }));
   return running;
+}
+
+/** The job left `pending` (or this process's lease) while its submit waited for a token. */
+class MovedOn extends Error {
+  constructor() {
+    super("the job moved on before it was sent");
+  }
 }
 
 /**
@@ -84,30 +106,22 @@ async function storeTaskId(s: JobServices, job: JobRow, taskId: string): Promise
 
 async function submitFailed(s: JobServices, job: JobRow, err: unknown): Promise<JobRow | undefined> {
   const kerr = err instanceof KlingError ? err : undefined;
-  // Sent again only when the request surely never made a task: a 429 (the API refused it), or a failure
-  // before its bytes left (a refused connection). A 5xx, a timeout or an unreadable answer after sending
-  // may have made a task, and a second submit could make a second one: that job fails instead.
-  const retry =
-    kerr &&
-    !kerr.maybeSubmitted &&
-    (kerr.code === "RATE_LIMITED" || kerr.retryable) &&
-    job.attempts < s.settings.maxSubmitAttempts;
-  if (retry) {
-    const delay = kerr.retryAfterMs ?? backoff(2_000, job.attempts, 60_000);
+  const pause = requeuePause(s, job, kerr);
+  if (pause !== undefined) {
     s.logger.warn(
-      { jobId: job.id, code: kerr.code, attempt: job.attempts, delay },
-      "submit refused; will retry",
+      { jobId: job.id, code: kerr?.code, attempt: job.attempts, pauseMs: pause },
+      "submit refused; the job goes back in the queue",
     );
     const back = await transitionJob(
       s.db,
       job.id,
       "pending",
-      { nextPollAt: new Date(s.now().getTime() + delay), leaseOwner: null, leaseExpiresAt: null },
+      { nextPollAt: new Date(s.now().getTime() + pause), leaseOwner: null, leaseExpiresAt: null },
       { from: ["submitting"], owner: s.owner },
     );
     if (back) {
-      const place = await queuePlace(s.db, back);
-      await tell(s, back, (port) => port.waiting(back, { place }));
+      const place = await queuePlace(s.db, back, s.now());
+      if (place !== undefined) await tell(s, back, (port) => port.waiting(back, { place, why: "slowed" }));
     }
     return back;
   }
@@ -148,6 +162,24 @@ async function submitFailed(s: JobServices, job: JobRow, err: unknown): Promise<
               : {},
         };
   return failJob(s, job, failure);
+}
+
+/**
+ * How long a refused submit waits before it is tried again, or undefined when it must not be. Only what surely
+ * made no task goes back: a 429 (the account's rate or task limit: always, the wait growing to a minute), the
+ * API's documented 500 "try again later", a failure before the request left, or a stop while waiting to retry
+ * (these up to `maxSubmitAttempts`). A 5xx, a timeout or an unreadable answer after sending may have made a
+ * task, and a second submit could make a second one: that job fails instead.
+ */
+function requeuePause(s: JobServices, job: JobRow, kerr: KlingError | undefined): number | undefined {
+  if (!kerr || kerr.maybeSubmitted) return undefined;
+  if (kerr instanceof KlingCancelledError) return 0;
+  if (kerr.code === "RATE_LIMITED")
+    return kerr.retryAfterMs ?? backoff(2_000, Math.min(job.attempts, 10), 60_000);
+  if (kerr.retryable && job.attempts < s.settings.maxSubmitAttempts) {
+    return kerr.retryAfterMs ?? backoff(2_000, job.attempts, 60_000);
+  }
+  return undefined;
 }
 
 /** A job found in `submitting` whose lease ran out: its process died mid-submit. */

@@ -197,7 +197,7 @@ describe.each(testDrivers())("a hostile API and video host on %s", (driver) => {
 
   it("submits once when the API answers 5xx after creating the task, and says it could not confirm", async () => {
     for (const [label, answer] of [
-      ["http-500", { status: 500, body: JSON.stringify({ code: 500, message: "INTERNAL_ERROR: boom" }) }],
+      ["http-503", { status: 503, body: JSON.stringify({ code: 503, message: "Service Unavailable" }) }],
       ["http-502", { status: 502, body: "<html>Bad gateway</html>" }],
       ["envelope", { status: 200, body: JSON.stringify({ code: 500, message: "INTERNAL_ERROR: boom" }) }],
     ] as const) {

@@ -24,6 +24,8 @@ export interface Stack {
   env: Record<string, string>;
   /** Stop the bot (not the fakes), e.g. to start another process on the same database. */
   stopBot(): Promise<void>;
+  /** After `stopBot`: start a new bot on the same database and fakes (a restart); `bot` is then the new one. */
+  startAgain(): Promise<Bot>;
   close(): Promise<void>;
 }
 
@@ -82,7 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const level = process.env.E2E_LOG;
   const logger = level ? createLogger({ level, secrets: [discord.token, SIM_KEY] }) : silentLogger();
   const kling = createKlingClient(config, logger, { backoffBaseMs: 20, backoffCapMs: 200 });
-  const bot = await startBot({ config, logger, database, kling });
+  let bot = await startBot({ config, logger, database, kling });
   // The test member sends many jobs at once in several suites: the server's limits on jobs in flight (2 per
   // member, 10 per server by default) are lifted for the test guild; the moderation suite uses its own guild.
   await updateSettings(database.db, GUILD_ID, () => ({ memberJobs: 1000, serverJobs: 1000 }), 0);
@@ -96,10 +98,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     discord,
     sim,
     database,
-    bot,
+    get bot() {
+      return bot;
+    },
     kling,
     env,
     stopBot,
+    async startAgain() {
+      if (!botStopped) throw new Error("stop the bot first");
+      bot = await startBot({ config, logger, database, kling });
+      botStopped = false;
+      return bot;
+    },
     async close() {
       await stopBot();
       await kling.close();

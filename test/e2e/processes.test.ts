@@ -14,12 +14,19 @@ import { CHANNEL_ID, GUILD_ID, type Stack, startStack } from "./harness.js";
  * Several pollers on one Postgres: the stack's own bot (gateway + poller) and two worker processes' worth
  * of pollers (separate pools, separate lease owners). Every job is delivered once and settled once.
  */
+/** The API account's cap, shared by the three pollers through the database. */
+const CAP = 3;
+
 describe.runIf(TEST_DATABASE_URL)("several pollers on one Postgres", () => {
   let stack: Stack;
   const workers: { bot: Bot; kling: KlingClient; db: DatabaseHandle }[] = [];
 
   beforeAll(async () => {
-    stack = await startStack({ driver: "postgres", sim: { taskDurationMs: 400 } });
+    stack = await startStack({
+      driver: "postgres",
+      sim: { taskDurationMs: 400 },
+      env: { KLING_MAX_IN_FLIGHT: String(CAP) },
+    });
     const config = loadConfig({ ...stack.env, PROCESS_ROLE: "worker" }, ["bot", "kling"]);
     for (let i = 0; i < 2; i++) {
       const db = await openDatabase({
@@ -42,7 +49,7 @@ describe.runIf(TEST_DATABASE_URL)("several pollers on one Postgres", () => {
     await stack?.close();
   });
 
-  it("delivers each of 24 jobs exactly once and charges each once", async () => {
+  it("delivers each of 24 jobs exactly once and charges each once, never running more than the cap at once", async () => {
     const ids = await Promise.all(
       Array.from({ length: 24 }, (_, i) =>
         stack.discord
@@ -81,5 +88,19 @@ describe.runIf(TEST_DATABASE_URL)("several pollers on one Postgres", () => {
     const captures = await db.select().from(creditLedger).where(eq(creditLedger.kind, "capture"));
     expect(captures).toHaveLength(24);
     expect(await checkInvariants(db)).toEqual({ ok: true, problems: [] });
+    // The API account never ran more tasks at once than the cap, although three processes were sending.
+    const events = [...stack.sim.tasks.values()].flatMap((t) => [
+      { at: t.createdAt, step: 1 },
+      { at: t.doneAt, step: -1 },
+    ]);
+    events.sort((a, b) => a.at - b.at || a.step - b.step);
+    let running = 0;
+    let peak = 0;
+    for (const e of events) {
+      running += e.step;
+      peak = Math.max(peak, running);
+    }
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(CAP);
   });
 });

@@ -38,7 +38,7 @@ class RecordingPort implements JobPort {
   attachmentLimit(): number {
     return this.limit;
   }
-  async waiting(job: JobRow, info: { place: number }): Promise<Posted> {
+  async waiting(job: JobRow, info: { place: number; why: "slowed" | "turn" }): Promise<Posted> {
     this.events.push({ kind: "waiting", jobId: job.id, place: info.place });
     return {};
   }
