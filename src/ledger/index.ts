@@ -18,4 +18,5 @@ export { ledgerPage, listGuilds, MAX_LEDGER_PAGE } from "./history.js";
 export { checkInvariants } from "./invariants.js";
 export { releaseCredits } from "./release.js";
 export { reserveCredits } from "./reserve.js";
+export { getSpending } from "./spending.js";
 export { getUsage } from "./usage.js";
