@@ -20,8 +20,10 @@ import { approveClicked, denyClicked, denySubmitted } from "./handlers/approval.
 import { budgetConfig } from "./handlers/budget-config.js";
 import { budgetFreeze, budgetUnfreeze } from "./handlers/budget-freeze.js";
 import { budgetAllowance, budgetGrant } from "./handlers/budget-grant.js";
+import { budgetLedger, ledgerClicked } from "./handlers/budget-ledger.js";
 import { budgetList } from "./handlers/budget-list.js";
 import { budgetShow } from "./handlers/budget-show.js";
+import { budgetUsage } from "./handlers/budget-usage.js";
 import type { HandlerContext } from "./handlers/context.js";
 import { jobAutocomplete } from "./handlers/job-autocomplete.js";
 import { videoCancel } from "./handlers/video-cancel.js";
@@ -73,6 +75,8 @@ const CHAT_INPUT: Readonly<Record<string, Handler<Guilded>>> = {
   "budget blocklist": budgetList("blocklist"),
   "budget freeze": budgetFreeze,
   "budget unfreeze": budgetUnfreeze,
+  "budget usage": budgetUsage,
+  "budget ledger": budgetLedger,
 };
 
 /** Autocomplete by "command subcommand option". */
@@ -85,6 +89,8 @@ const AUTOCOMPLETE: Readonly<Record<string, Handler<AutocompleteInteraction>>> =
 const COMPONENTS: Readonly<Record<string, ComponentHandler>> = {
   approve: approveClicked,
   deny: denyClicked,
+  "ledger-newer": ledgerClicked,
+  "ledger-older": ledgerClicked,
 };
 /** Modal submissions by the action of their `custom_id`. */
 const MODALS: Readonly<Record<string, ModalHandler>> = {

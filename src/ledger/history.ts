@@ -18,7 +18,7 @@ interface LedgerPageQuery {
   limit: number;
 }
 
-interface LedgerLine {
+export interface LedgerLine {
   id: number;
   at: Date;
   kind: LedgerEntry["kind"];

@@ -14,7 +14,7 @@ export { captureCredits } from "./capture.js";
 export { LedgerError } from "./errors.js";
 export { grantCredits } from "./grant.js";
 export { ensureGuild, ensureGuilds } from "./guild.js";
-export { ledgerPage, listGuilds, MAX_LEDGER_PAGE } from "./history.js";
+export { type LedgerLine, ledgerPage, listGuilds, MAX_LEDGER_PAGE } from "./history.js";
 export { checkInvariants } from "./invariants.js";
 export { releaseCredits } from "./release.js";
 export { reserveCredits } from "./reserve.js";

@@ -8,8 +8,8 @@ interface SpendingQuery {
   guildId: string;
   /** Jobs settled at or after this time. */
   since: Date;
-  /** Jobs settled before this time. */
-  until: Date;
+  /** Jobs settled before this time; none: up to now. */
+  until?: Date;
 }
 
 interface Spending {
@@ -50,7 +50,8 @@ export async function getSpending(db: Database, query: SpendingQuery): Promise<S
       where l.job_id = c.job_id and l.guild_id = c.guild_id
     ) cost
     where c.guild_id = ${guildId} and c.kind = 'capture'
-      and c.created_at >= ${since.toISOString()}::timestamptz and c.created_at < ${until.toISOString()}::timestamptz
+      and c.created_at >= ${since.toISOString()}::timestamptz
+      and ${until === undefined ? sql`true` : sql`c.created_at < ${until.toISOString()}::timestamptz`}
     group by j.user_id, j.task_type
     order by credits desc, j.user_id, j.task_type`,
   );
