@@ -8,12 +8,13 @@ import type {
   ModalSubmitInteraction,
 } from "discord.js";
 import { VideoCommand, VideoEdit, VideoImage, VideoReference, VideoText } from "../../commands/video.js";
-import { renderMessage } from "../i18n/index.js";
+import { renderMessage, t } from "../i18n/index.js";
 import { type Locale, localeOf } from "../i18n/locale.js";
 import type { JobServices } from "../jobs/services.js";
 import type { Logger } from "../log.js";
 import { say } from "../video/messages.js";
 import { validateEdit, validateImage, validateReference, validateText } from "../video/validate.js";
+import { guildAllowed } from "./allowed-guilds.js";
 import { readArguments } from "./arguments.js";
 import { type CustomId, parseCustomId } from "./custom-id.js";
 import { approveClicked, denyClicked, denySubmitted } from "./handlers/approval.js";
@@ -50,6 +51,8 @@ export interface RouterDeps {
   logger: Logger;
   moderation: ModeratorChannel;
   operatorIds: ReadonlySet<string>;
+  /** `ALLOWED_GUILD_IDS`: interactions from any other server get a short answer and nothing else. */
+  allowedGuildIds?: ReadonlySet<string> | undefined;
 }
 
 type Guilded = ChatInputCommandInteraction<"cached" | "raw">;
@@ -108,6 +111,13 @@ export function createRouter(deps: RouterDeps): (interaction: Interaction) => Pr
     const locale = localeOf(interaction.locale);
     const context = <I>(i: I): HandlerContext<I> => ({ ...deps, locale, interaction: i });
     try {
+      // The bot leaves a server that is not on the list; until it has, nothing there is served.
+      if (interaction.guildId && !guildAllowed(deps.allowedGuildIds, interaction.guildId)) {
+        if (interaction.isAutocomplete()) return await interaction.respond([]);
+        if (interaction.isRepliable())
+          return await answer(interaction, render.notice(t(locale, "guild.notAllowed")));
+        return;
+      }
       if (interaction.isAutocomplete()) {
         const key = [
           interaction.commandName,
