@@ -206,7 +206,8 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     }
   }
   poller?.start();
-  // Monthly allowances: every process looks once a minute; a compare-and-set on the month tops up once.
+  // Monthly allowances: every process looks at start and every ALLOWANCE_CHECK_INTERVAL_MS (a minute); a
+  // compare-and-set on the month tops up once.
   const topUp = async () => {
     const done = await topUpAllowances(database.db, now()).catch((err) => {
       logger.warn({ err }, "could not top up monthly allowances");
@@ -214,7 +215,9 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     });
     for (const t of done) logger.info({ guildId: t.guildId, added: t.added }, "monthly allowance topped up");
   };
-  const allowanceTimer = polling ? setInterval(() => void topUp(), 60_000) : undefined;
+  const allowanceTimer = polling
+    ? setInterval(() => void topUp(), config.allowanceCheckIntervalMs)
+    : undefined;
   allowanceTimer?.unref();
   if (polling) await topUp();
   logger.info({ role: config.role, driver: database.driver }, "bot started");
