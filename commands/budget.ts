@@ -269,6 +269,39 @@ export const BudgetUnfreeze = subcommand({
   options: [memberOption],
 });
 
+/** The periods of `/budget usage`, in UTC: today, the last 7 or 30 days, the calendar month. */
+export const USAGE_PERIODS = ["today", "7d", "30d", "month"] as const;
+export type UsagePeriod = (typeof USAGE_PERIODS)[number];
+
+export const BudgetUsage = subcommand({
+  name: "usage",
+  description: "Managers: spending per member and per model, with a CSV file",
+  description_localizations: { ja: "管理者用：メンバー別・モデル別の利用額を CSV ファイル付きで表示します" },
+  options: [
+    {
+      type: T.String,
+      name: "period",
+      description: "Which period, in UTC (default: this month)",
+      description_localizations: { ja: "期間（UTC。省略時は今月）" },
+      choices: [
+        { name: "Today (UTC)", name_localizations: { ja: "今日（UTC）" }, value: "today" },
+        { name: "Last 7 days", name_localizations: { ja: "過去 7 日間" }, value: "7d" },
+        { name: "Last 30 days", name_localizations: { ja: "過去 30 日間" }, value: "30d" },
+        { name: "This month (UTC)", name_localizations: { ja: "今月（UTC）" }, value: "month" },
+      ],
+    },
+  ],
+});
+
+export const BudgetLedger = subcommand({
+  name: "ledger",
+  description: "Managers: the latest movements of the server's credits, page by page",
+  description_localizations: {
+    ja: "管理者用：サーバーのクレジットの最近の動き（台帳）をページごとに表示します",
+  },
+  options: [],
+});
+
 export const BudgetCommand = guildCommand({
   name: "budget",
   description: "The server's shared video credits",
@@ -283,6 +316,8 @@ export const BudgetCommand = guildCommand({
     BudgetBlocklist,
     BudgetFreeze,
     BudgetUnfreeze,
+    BudgetUsage,
+    BudgetLedger,
   ],
 });
 

@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
 import { JOBS_CHANNEL, type Presence, startPresence } from "./db/presence.js";
+import { guildAllowed, leaveUnlistedGuild } from "./discord/allowed-guilds.js";
 import { DiscordJobReplies } from "./discord/job-replies.js";
 import { ModeratorChannel } from "./discord/moderator-channel.js";
 import { registerCommands } from "./discord/register.js";
@@ -159,8 +160,9 @@ export async function startBot(parts: BotParts): Promise<Bot> {
   const handlers = new Set<Promise<void>>();
   if (client) {
     const operatorIds = new Set(config.botOwnerIds);
+    const allowedGuildIds = config.allowedGuildIds ? new Set(config.allowedGuildIds) : undefined;
     const moderation = new ModeratorChannel({ rest, db: database.db, logger });
-    const route = createRouter({ services, logger, moderation, operatorIds });
+    const route = createRouter({ services, logger, moderation, operatorIds, allowedGuildIds });
     client.on(Events.InteractionCreate, (interaction) => {
       const work = route(interaction).finally(() => handlers.delete(work));
       handlers.add(work);
@@ -170,8 +172,12 @@ export async function startBot(parts: BotParts): Promise<Bot> {
         logger.error({ err, guilds: guildIds.length }, "could not record the bot's guilds"),
       );
     // Guilds the bot already belongs to arrive during login without a guildCreate event: record them once
-    // ready; guilds joined later arrive with guildCreate.
-    client.on(Events.GuildCreate, (guild) => void record([guild.id]));
+    // ready; guilds joined later arrive with guildCreate. A guild not in ALLOWED_GUILD_IDS is left instead.
+    client.on(Events.GuildCreate, (guild) =>
+      guildAllowed(allowedGuildIds, guild.id)
+        ? void record([guild.id])
+        : void leaveUnlistedGuild(guild, logger),
+    );
     client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
     client.on(Events.ShardDisconnect, (event, shardId) =>
       logger.error(
@@ -186,7 +192,11 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       throw discordLoginError(err);
     });
     await ready;
-    await record([...client.guilds.cache.keys()]);
+    const joined = [...client.guilds.cache.values()];
+    await record(joined.filter((g) => guildAllowed(allowedGuildIds, g.id)).map((g) => g.id));
+    for (const guild of joined) {
+      if (!guildAllowed(allowedGuildIds, guild.id)) await leaveUnlistedGuild(guild, logger);
+    }
     // The application's owner (or its team's members) operate the bot too.
     for (const id of await applicationOwners(client, logger)) operatorIds.add(id);
     logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, "connected to Discord");
@@ -197,7 +207,8 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     }
   }
   poller?.start();
-  // Monthly allowances: every process looks once a minute; a compare-and-set on the month tops up once.
+  // Monthly allowances: every process looks at start and every ALLOWANCE_CHECK_INTERVAL_MS (a minute); a
+  // compare-and-set on the month tops up once.
   const topUp = async () => {
     const done = await topUpAllowances(database.db, now()).catch((err) => {
       logger.warn({ err }, "could not top up monthly allowances");
@@ -205,7 +216,9 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     });
     for (const t of done) logger.info({ guildId: t.guildId, added: t.added }, "monthly allowance topped up");
   };
-  const allowanceTimer = polling ? setInterval(() => void topUp(), 60_000) : undefined;
+  const allowanceTimer = polling
+    ? setInterval(() => void topUp(), config.allowanceCheckIntervalMs)
+    : undefined;
   allowanceTimer?.unref();
   if (polling) await topUp();
   logger.info({ role: config.role, driver: database.driver }, "bot started");

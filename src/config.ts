@@ -69,6 +69,7 @@ export const envSchema = z.object({
   BOT_OWNER_IDS: idList,
   OPERATOR_CHANNEL_ID: optionalString.pipe(snowflake.optional()),
   DEV_GUILD_ID: optionalString.pipe(snowflake.optional()),
+  ALLOWED_GUILD_IDS: idList,
   LOG_LEVEL: optionalString.pipe(logLevel.optional()).transform((v) => v ?? "info"),
   LOG_PRETTY: optionalString.pipe(z.stringbool().optional()),
   // Kling client tuning.
@@ -82,6 +83,7 @@ export const envSchema = z.object({
   JOB_TIMEOUT_MS: int(30 * 60_000, 1_000, 24 * 3_600_000),
   POLL_CONCURRENCY: int(8, 1, 256),
   JOB_LEASE_MS: int(120_000, 500, 3_600_000),
+  ALLOWANCE_CHECK_INTERVAL_MS: int(60_000, 100, 24 * 3_600_000),
   MAX_VIDEO_BYTES: int(100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   // Fetching finished videos.
   DELIVERY_CONCURRENCY: int(4, 1, 64),
@@ -132,6 +134,10 @@ export interface Config {
   /** Where operators hear of incidents (the API account empty, the key refused); else a DM to each owner. */
   operatorChannelId: string | undefined;
   devGuildId: string | undefined;
+  /** The only servers the bot stays in (it leaves any other); undefined: every server that invites it. */
+  allowedGuildIds: readonly string[] | undefined;
+  /** How often each polling process looks for monthly allowances due. */
+  allowanceCheckIntervalMs: number;
   logLevel: z.infer<typeof logLevel>;
   logPretty: boolean;
   kling: {
@@ -218,6 +224,8 @@ export function loadConfig(
     botOwnerIds: e.BOT_OWNER_IDS,
     operatorChannelId: e.OPERATOR_CHANNEL_ID,
     devGuildId: e.DEV_GUILD_ID,
+    allowedGuildIds: e.ALLOWED_GUILD_IDS.length > 0 ? e.ALLOWED_GUILD_IDS : undefined,
+    allowanceCheckIntervalMs: e.ALLOWANCE_CHECK_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
     kling: {

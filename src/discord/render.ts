@@ -1,9 +1,11 @@
 import { escapeMarkdown } from "discord.js";
+import type { UsagePeriod } from "../../commands/budget.js";
 import {
   andList,
   type CatalogueKey,
   formatCredits as credits,
   formatDuration as duration,
+  formatNumber,
   hasKey,
   type Locale,
   orList,
@@ -12,10 +14,12 @@ import {
 import type { Failure, FinishedVideo } from "../jobs/port.js";
 import type { Display } from "../jobs/request.js";
 import type { JobState } from "../jobs/states.js";
+import type { LedgerLine } from "../ledger/index.js";
 import type { Refusal } from "../moderation/rules.js";
 import type { Standing } from "../moderation/standing.js";
 import { MODELS, type Model } from "../video/limits.js";
 import { formatCustomId } from "./custom-id.js";
+import { cell, displayWidth, textTable } from "./text-table.js";
 
 /**
  * Every reply the bot sends is built here, in the reader's language: plain data, no pings, truncated to
@@ -719,4 +723,208 @@ function standingFields(locale: Locale, view: BudgetView): EmbedField[] {
     });
   }
   return fields;
+}
+
+/** A Discord timestamp: shown in the reader's time zone and language. */
+function when(at: Date, style: "f" | "D" | "R" = "f"): string {
+  return `<t:${Math.floor(at.getTime() / 1000)}:${style}>`;
+}
+
+/** One row of `/budget usage`: a member's videos of one model in the period. */
+export interface UsageRow {
+  userId: string;
+  /** How the member is shown in the table: their name, or their id when it could not be read. */
+  name: string;
+  model: string;
+  jobs: number;
+  credits: number;
+}
+
+export interface UsageView {
+  period: UsagePeriod;
+  since: Date;
+  /** In the table's order. */
+  rows: readonly UsageRow[];
+  /** Credits held right now by the server's jobs in flight (not spent yet). */
+  held: number;
+  /** Dates the CSV file's name. */
+  now: Date;
+}
+
+/** At most this many rows in the message; the CSV file has them all. */
+const USAGE_ROWS_SHOWN = 30;
+/** Columns of a member's name in the table. */
+const NAME_COLUMNS = 20;
+
+/**
+ * `/budget usage`: the table in a code block (names are plain text there, so nothing can ping), what counts,
+ * and the CSV file with one row per member and model.
+ */
+export function usageReport(locale: Locale, view: UsageView): ReplyMessage {
+  const title = t(locale, "usage.title", { period: t(locale, `usage.period.${view.period}`) });
+  const notes = [t(locale, "usage.counts")];
+  if (view.held > 0) notes.push(t(locale, "usage.held", { credits: credits(locale, view.held) }));
+  const since = t(locale, "usage.since", { since: when(view.since) });
+  if (view.rows.length === 0) {
+    return {
+      content: "",
+      embeds: [
+        {
+          title,
+          color: COLOR.info,
+          description: [since, t(locale, "usage.empty"), ...notes].join("\n\n"),
+        },
+      ],
+    };
+  }
+  const total = view.rows.reduce(
+    (sum, r) => ({ jobs: sum.jobs + r.jobs, credits: sum.credits + r.credits }),
+    {
+      jobs: 0,
+      credits: 0,
+    },
+  );
+  const describe = (shown: number) => {
+    const lines = textTable(
+      [
+        t(locale, "usage.member"),
+        t(locale, "usage.model"),
+        t(locale, "usage.jobs"),
+        t(locale, "usage.credits"),
+      ],
+      [
+        ...view.rows
+          .slice(0, shown)
+          .map((r) => [
+            cell(r.name, NAME_COLUMNS),
+            cell(r.model, 12),
+            formatNumber(locale, r.jobs),
+            formatNumber(locale, r.credits),
+          ]),
+        [t(locale, "usage.total"), "", formatNumber(locale, total.jobs), formatNumber(locale, total.credits)],
+      ],
+      [2, 3],
+    );
+    lines.splice(-1, 0, "-".repeat(Math.max(...lines.map(displayWidth))));
+    const more = view.rows.length - shown;
+    return [
+      since,
+      `\`\`\`text\n${lines.join("\n")}\n\`\`\``,
+      ...(more > 0 ? [t(locale, "usage.more", { count: more })] : []),
+      ...notes,
+    ].join("\n");
+  };
+  let shown = Math.min(view.rows.length, USAGE_ROWS_SHOWN);
+  let description = describe(shown);
+  while (description.length > LIMIT.description && shown > 1) description = describe(--shown);
+  return {
+    content: "",
+    embeds: [{ title, color: COLOR.info, description, footer: { text: t(locale, "usage.csv") } }],
+    files: [
+      {
+        name: `usage-${view.period}-${view.now.toISOString().slice(0, 10)}.csv`,
+        data: usageCsv(view.rows),
+        contentType: "text/csv; charset=utf-8",
+      },
+    ],
+  };
+}
+
+/** One field of a CSV row (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The rows of `/budget usage` as CSV, UTF-8: `member_id,model,jobs,credits`, one row per member and model. */
+export function usageCsv(rows: readonly UsageRow[]): Buffer {
+  const lines = [
+    "member_id,model,jobs,credits",
+    ...rows.map((r) => [r.userId, r.model, r.jobs, r.credits].map(csvField).join(",")),
+  ];
+  return Buffer.from(`${lines.join("\r\n")}\r\n`, "utf8");
+}
+
+export interface LedgerView {
+  guildId: string;
+  balance: number;
+  lines: readonly LedgerLine[];
+  /** The `after` of the newer page, the `before` of the older one; undefined where there is none. */
+  previous: number | undefined;
+  next: number | undefined;
+}
+
+const ACTORS: Readonly<Record<string, CatalogueKey>> = {
+  cli: "ledger.actor.cli",
+  allowance: "ledger.actor.allowance",
+  system: "ledger.actor.system",
+};
+
+/** Who moved credits: an operator (a mention, which pings nobody), or one of the bot's own actors. */
+function actorName(locale: Locale, actorId: string): string {
+  if (/^\d{17,20}$/.test(actorId)) return `<@${actorId}>`;
+  const key = ACTORS[actorId] as "ledger.actor.cli" | undefined;
+  return key ? t(locale, key) : escapeUserText(actorId, 40);
+}
+
+function ledgerLine(locale: Locale, l: LedgerLine): string {
+  const sign = l.credits > 0 ? "+" : l.credits < 0 ? "−" : "";
+  const parts = [
+    when(l.at),
+    `**${sign}${credits(locale, Math.abs(l.credits))}**`,
+    `${l.flagged ? "⚠️ " : ""}${t(locale, `ledger.kind.${l.kind}`)}`,
+  ];
+  if (l.actorId) parts.push(t(locale, "ledger.by", { actor: actorName(locale, l.actorId) }));
+  if (l.userId) parts.push(`<@${l.userId}>`);
+  if (l.jobId !== null) parts.push(t(locale, "ledger.job", { job: String(l.jobId) }));
+  if (l.reason) parts.push(`“${escapeUserText(l.reason, 120)}”`);
+  return parts.join(" · ");
+}
+
+/** `/budget ledger`: one page of the server's ledger, newest first, with Previous and Next. */
+export function ledger(locale: Locale, view: LedgerView): ReplyMessage {
+  const head = t(locale, "ledger.balance", { balance: credits(locale, view.balance) });
+  const body = view.lines.length
+    ? view.lines.map((l) => ledgerLine(locale, l)).join("\n")
+    : t(locale, "ledger.empty");
+  const first = view.lines[0];
+  const last = view.lines.at(-1);
+  return {
+    content: "",
+    embeds: [
+      {
+        title: t(locale, "ledger.title"),
+        color: COLOR.info,
+        description: truncate(`${head}\n\n${body}`, LIMIT.description),
+        ...(first && last
+          ? {
+              footer: {
+                text: t(locale, "ledger.footer", { newest: String(first.id), oldest: String(last.id) }),
+              },
+            }
+          : {}),
+      },
+    ],
+    components: [
+      {
+        type: 1,
+        components: [
+          {
+            type: 2,
+            style: 2,
+            label: t(locale, "ledger.previous"),
+            custom_id: formatCustomId("ledger-newer", view.guildId, view.previous ?? 0),
+            disabled: view.previous === undefined,
+          },
+          {
+            type: 2,
+            style: 2,
+            label: t(locale, "ledger.next"),
+            custom_id: formatCustomId("ledger-older", view.guildId, view.next ?? 0),
+            disabled: view.next === undefined,
+          },
+        ],
+      },
+    ],
+  };
 }

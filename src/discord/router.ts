@@ -8,20 +8,23 @@ import type {
   ModalSubmitInteraction,
 } from "discord.js";
 import { VideoCommand, VideoEdit, VideoImage, VideoReference, VideoText } from "../../commands/video.js";
-import { renderMessage } from "../i18n/index.js";
+import { renderMessage, t } from "../i18n/index.js";
 import { type Locale, localeOf } from "../i18n/locale.js";
 import type { JobServices } from "../jobs/services.js";
 import type { Logger } from "../log.js";
 import { say } from "../video/messages.js";
 import { validateEdit, validateImage, validateReference, validateText } from "../video/validate.js";
+import { guildAllowed } from "./allowed-guilds.js";
 import { readArguments } from "./arguments.js";
 import { type CustomId, parseCustomId } from "./custom-id.js";
 import { approveClicked, denyClicked, denySubmitted } from "./handlers/approval.js";
 import { budgetConfig } from "./handlers/budget-config.js";
 import { budgetFreeze, budgetUnfreeze } from "./handlers/budget-freeze.js";
 import { budgetAllowance, budgetGrant } from "./handlers/budget-grant.js";
+import { budgetLedger, ledgerClicked } from "./handlers/budget-ledger.js";
 import { budgetList } from "./handlers/budget-list.js";
 import { budgetShow } from "./handlers/budget-show.js";
+import { budgetUsage } from "./handlers/budget-usage.js";
 import type { HandlerContext } from "./handlers/context.js";
 import { jobAutocomplete } from "./handlers/job-autocomplete.js";
 import { videoCancel } from "./handlers/video-cancel.js";
@@ -48,6 +51,8 @@ export interface RouterDeps {
   logger: Logger;
   moderation: ModeratorChannel;
   operatorIds: ReadonlySet<string>;
+  /** `ALLOWED_GUILD_IDS`: interactions from any other server get a short answer and nothing else. */
+  allowedGuildIds?: ReadonlySet<string> | undefined;
 }
 
 type Guilded = ChatInputCommandInteraction<"cached" | "raw">;
@@ -73,6 +78,8 @@ const CHAT_INPUT: Readonly<Record<string, Handler<Guilded>>> = {
   "budget blocklist": budgetList("blocklist"),
   "budget freeze": budgetFreeze,
   "budget unfreeze": budgetUnfreeze,
+  "budget usage": budgetUsage,
+  "budget ledger": budgetLedger,
 };
 
 /** Autocomplete by "command subcommand option". */
@@ -85,6 +92,8 @@ const AUTOCOMPLETE: Readonly<Record<string, Handler<AutocompleteInteraction>>> =
 const COMPONENTS: Readonly<Record<string, ComponentHandler>> = {
   approve: approveClicked,
   deny: denyClicked,
+  "ledger-newer": ledgerClicked,
+  "ledger-older": ledgerClicked,
 };
 /** Modal submissions by the action of their `custom_id`. */
 const MODALS: Readonly<Record<string, ModalHandler>> = {
@@ -102,6 +111,13 @@ export function createRouter(deps: RouterDeps): (interaction: Interaction) => Pr
     const locale = localeOf(interaction.locale);
     const context = <I>(i: I): HandlerContext<I> => ({ ...deps, locale, interaction: i });
     try {
+      // The bot leaves a server that is not on the list; until it has, nothing there is served.
+      if (interaction.guildId && !guildAllowed(deps.allowedGuildIds, interaction.guildId)) {
+        if (interaction.isAutocomplete()) return await interaction.respond([]);
+        if (interaction.isRepliable())
+          return await answer(interaction, render.notice(t(locale, "guild.notAllowed")));
+        return;
+      }
       if (interaction.isAutocomplete()) {
         const key = [
           interaction.commandName,

@@ -327,4 +327,47 @@ export const en = {
   "audit.unfreeze": "{actor} let {user} spend again.",
   "audit.denied": "{actor} denied video #{job} of {user}{why}.",
   "audit.approved": "{actor} approved video #{job} of {user}.",
+
+  // /budget usage (managers): spending per member and model; `period` is one of `usage.period.*`
+  "usage.title": "Spending — {period}",
+  "usage.period.today": "today (UTC)",
+  "usage.period.7d": "the last 7 days",
+  "usage.period.30d": "the last 30 days",
+  "usage.period.month": "this month (UTC)",
+  "usage.since": "Since {since}.",
+  "usage.counts":
+    "Counted: the credits of the videos delivered in this period, settled to what the video service charged. Failed and cancelled videos cost nothing.",
+  "usage.held": "Not counted yet: {credits} held for videos in flight.",
+  "usage.empty": "No video was delivered in this period: nothing was spent.",
+  "usage.member": "Member",
+  "usage.model": "Model",
+  "usage.jobs": "Videos",
+  "usage.credits": "Credits",
+  "usage.total": "Total",
+  "usage.more.one": "… and {count} more row in the CSV file.",
+  "usage.more.other": "… and {count} more rows in the CSV file.",
+  "usage.csv": "The CSV file has one row per member and model.",
+
+  // /budget ledger (managers): the server's ledger, newest first, page by page
+  "ledger.title": "Credit ledger",
+  "ledger.balance": "Balance now: **{balance}**. Newest first.",
+  "ledger.empty": "No rows here.",
+  "ledger.footer": "Rows {newest} to {oldest}",
+  "ledger.previous": "Previous",
+  "ledger.next": "Next",
+  "ledger.by": "by {actor}",
+  "ledger.job": "video #{job}",
+  "ledger.kind.grant": "Grant",
+  "ledger.kind.hold": "Held for a video",
+  "ledger.kind.capture": "Settled (unused part back)",
+  "ledger.kind.release": "Returned",
+  "ledger.kind.adjustment": "Extra charge",
+  "ledger.actor.cli": "the command-line tool",
+  "ledger.actor.allowance": "the monthly allowance",
+  "ledger.actor.system": "the bot",
+
+  // A server not on the operator's list (ALLOWED_GUILD_IDS): said once before the bot leaves
+  "guild.leaving":
+    "Hello! This bot only works in the servers its operator has allowed, and this server is not one of them, so it is leaving now. Nothing was charged. If you expected to use it here, ask the bot's operator.",
+  "guild.notAllowed": "This bot does not work in this server. Ask the bot's operator if you expected it to.",
 } as const;

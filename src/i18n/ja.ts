@@ -333,4 +333,48 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "audit.unfreeze": "{actor} さんが {user} さんの一時停止を解除しました。",
   "audit.denied": "{actor} さんが {user} さんの動画 #{job} を却下しました{why}。",
   "audit.approved": "{actor} さんが {user} さんの動画 #{job} を承認しました。",
+
+  // /budget usage（管理者用）
+  "usage.title": "利用額 — {period}",
+  "usage.period.today": "今日（UTC）",
+  "usage.period.7d": "過去 7 日間",
+  "usage.period.30d": "過去 30 日間",
+  "usage.period.month": "今月（UTC）",
+  "usage.since": "{since} 以降。",
+  "usage.counts":
+    "集計の対象は、この期間に届けた動画のクレジット（動画サービスの実際の請求額で精算したもの）です。失敗・キャンセルした動画は 0 です。",
+  "usage.held": "まだ集計していない分：進行中の動画のために {credits}を確保しています。",
+  "usage.empty": "この期間に届けた動画はありません。利用額は 0 です。",
+  "usage.member": "メンバー",
+  "usage.model": "モデル",
+  "usage.jobs": "本数",
+  "usage.credits": "クレジット",
+  "usage.total": "合計",
+  "usage.more.one": "… ほか {count} 行は CSV ファイルにあります。",
+  "usage.more.other": "… ほか {count} 行は CSV ファイルにあります。",
+  "usage.csv": "CSV ファイルにはメンバーとモデルの組み合わせごとに 1 行ずつ入っています。",
+
+  // /budget ledger（管理者用）
+  "ledger.title": "クレジットの台帳",
+  "ledger.balance": "現在の残高：**{balance}**。新しい順です。",
+  "ledger.empty": "ここには行がありません。",
+  "ledger.footer": "行 {newest}〜{oldest}",
+  "ledger.previous": "前へ",
+  "ledger.next": "次へ",
+  "ledger.by": "実行：{actor}",
+  "ledger.job": "動画 #{job}",
+  "ledger.kind.grant": "付与",
+  "ledger.kind.hold": "動画のために確保",
+  "ledger.kind.capture": "精算（未使用分を返却）",
+  "ledger.kind.release": "返却",
+  "ledger.kind.adjustment": "追加の請求",
+  "ledger.actor.cli": "コマンドラインツール",
+  "ledger.actor.allowance": "毎月の割り当て",
+  "ledger.actor.system": "ボット",
+
+  // 運営者が許可していないサーバー（ALLOWED_GUILD_IDS）
+  "guild.leaving":
+    "こんにちは。このボットは運営者が許可したサーバーでだけ動作します。このサーバーは対象外のため、これで退出します。クレジットは消費していません。ここで使う予定だった場合は、ボットの運営者に問い合わせてください。",
+  "guild.notAllowed":
+    "このボットはこのサーバーでは使えません。使えるはずの場合は、ボットの運営者に問い合わせてください。",
 };

@@ -1,5 +1,6 @@
 import { KlingError } from "../kling/errors.js";
 import type { TaskStatus } from "../kling/types.js";
+import { chargeOfFailure, noteChargedFailure } from "./charged-failures.js";
 import { failJob, tell } from "./fail.js";
 import { type JobRow, releaseLease, transitionJob, typicalRunTimeMs } from "./repository.js";
 import { backoff, type JobServices } from "./services.js";
@@ -43,7 +44,14 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
   }
   if (status.state === "failed") {
     const params = status.reason === undefined ? {} : { serviceReason: status.reason };
-    await failJob(s, job, { code: "TASK_FAILED", params: { ...params, status: status.rawStatus } });
+    // A failed task the API charged for all the same: the server is refunded as always; the charge is kept
+    // with the job and counted for the operators.
+    const charged = chargeOfFailure(status.consumedCredits);
+    const failed = await failJob(s, job, {
+      code: "TASK_FAILED",
+      params: { ...params, status: status.rawStatus, ...(charged ? { consumedCredits: charged } : {}) },
+    });
+    if (failed && charged) await noteChargedFailure(s, failed, charged);
     return;
   }
   if (status.state === "unusable") {

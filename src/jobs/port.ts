@@ -11,8 +11,11 @@ import type { JobRow } from "./repository.js";
 export type Failure =
   /** The job ran longer than the configured limit. */
   | { code: "TIMED_OUT"; params: { waitedMs: number; limitMs: number } }
-  /** The API reported the task failed; `serviceReason` is the service's own words, when it gave some. */
-  | { code: "TASK_FAILED"; params: { serviceReason?: string; status: string } }
+  /**
+   * The API reported the task failed; `serviceReason` is the service's own words, when it gave some;
+   * `consumedCredits`, what the API charged for it all the same (the server is refunded regardless).
+   */
+  | { code: "TASK_FAILED"; params: { serviceReason?: string; status: string; consumedCredits?: number } }
   /** The API reported success but named no video the bot may fetch. */
   | { code: "NO_VIDEO_URL"; params: Record<string, never> }
   /** The finished video could not be fetched. */

@@ -19,7 +19,8 @@ import { SimAccount, type SimTask, type TaskOutcome } from "./tasks.js";
  *   ratio, more than 7 images), TASK_NOT_FOUND (404), NOT_FOUND (404), METHOD_NOT_ALLOWED (405), PAYLOAD_TOO_LARGE (413).
  * - A video edit with a numeric duration is refused with INVALID_DURATION (the seed says "auto").
  * - Credits are debited when a task is created and given back when it ends FAILED or EXPIRED; a failed task then
- *   reports `consumed_credits: 0`.
+ *   reports `consumed_credits: 0`. An outcome with `keepCharge` (the prompt marker `[fail-charged]`) models a
+ *   failed task the API still charged for: no refund, `consumed_credits` stays the price.
  * - Video URLs need no Authorization (they model a CDN).
  * - Control endpoints under /_sim/ (balance, faults, finish, requests, tasks) need no key: this is a local tool.
  */

@@ -16,6 +16,8 @@ export type TaskOutcome =
       response?: string[];
       errorMessage?: string | null;
       failedReason?: string;
+      /** A failed or expired task keeps its charge (reports `consumed_credits` > 0) instead of a refund. */
+      keepCharge?: boolean;
       /** Overrides `taskDurationMs` for this task. */
       durationMs?: number;
     };
@@ -27,6 +29,11 @@ export const PROMPT_MARKERS: Readonly<Record<string, TaskOutcome>> = Object.free
     status: "FAILED",
     errorMessage: null,
     failedReason: "Simulated failure reported in failed_reason.",
+  },
+  "[fail-charged]": {
+    status: "FAILED",
+    errorMessage: "Simulated failure that the account was still charged for.",
+    keepCharge: true,
   },
   "[expire]": "expired",
   "[completed]": "completed",
@@ -43,7 +50,14 @@ export interface SimTask {
   readonly createdAt: number;
   /** When it leaves IN_PROGRESS; `finish()` moves it to now. */
   doneAt: number;
-  end: { status: string; response: string[]; errorMessage: string | null; failedReason?: string };
+  end: {
+    status: string;
+    response: string[];
+    errorMessage: string | null;
+    failedReason?: string;
+    /** Not refunded when it fails: `consumed_credits` keeps the price. */
+    keepCharge?: boolean;
+  };
   refunded: boolean;
 }
 
@@ -71,12 +85,13 @@ export class SimAccount {
     this.now = options.now;
   }
 
-  /** Give back the credits of tasks that have ended in failure. */
+  /** Give back the credits of tasks that have ended in failure (unless their outcome keeps the charge). */
   settle(): void {
     const t = this.now();
     for (const task of this.tasks.values()) {
       if (
         !task.refunded &&
+        !task.end.keepCharge &&
         t >= task.doneAt &&
         (task.end.status === "FAILED" || task.end.status === "EXPIRED")
       ) {
@@ -133,6 +148,7 @@ function endFor(outcome: TaskOutcome, videoUrl: string): SimTask["end"] & { dura
     response: outcome.response ?? (succeeded ? [videoUrl] : []),
     errorMessage: outcome.errorMessage ?? null,
     ...(outcome.failedReason === undefined ? {} : { failedReason: outcome.failedReason }),
+    ...(outcome.keepCharge ? { keepCharge: true } : {}),
     ...(outcome.durationMs === undefined ? {} : { durationMs: outcome.durationMs }),
   };
 }

@@ -68,6 +68,11 @@ export function taskTypeFor(kind: TaskKind, model: KlingModel): TaskType | undef
   return isTaskType(candidate) ? candidate : undefined;
 }
 
+/** The model of a task type (`o3-pro-video-edit` → `o3-pro`); undefined for a type Kling does not have. */
+export function modelOf(type: string): KlingModel | undefined {
+  return isTaskType(type) ? (type.slice(0, -kindOf(type).length - 1) as KlingModel) : undefined;
+}
+
 /** A generation request in the bot's own terms (camelCase). `toWireBody` turns it into the API's JSON. */
 export interface GenerateRequest {
   type: TaskType;

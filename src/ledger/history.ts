@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lt, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Database, queryRows } from "../db/database.js";
 import { creditLedger, guilds, jobs, type LedgerEntry } from "../db/schema.js";
@@ -13,10 +13,12 @@ interface LedgerPageQuery {
   guildId: string;
   /** Only rows with a smaller id: the `next` of the page before. */
   before?: number | undefined;
+  /** Only rows with a larger id, the nearest ones: the `previous` of the page after (paging back). */
+  after?: number | undefined;
   limit: number;
 }
 
-interface LedgerLine {
+export interface LedgerLine {
   id: number;
   at: Date;
   kind: LedgerEntry["kind"];
@@ -36,15 +38,31 @@ interface LedgerPage {
   lines: LedgerLine[];
   /** `before` for the next (older) page; undefined on the last page. */
   next: number | undefined;
+  /** `after` for the previous (newer) page; undefined on the first page. */
+  previous: number | undefined;
 }
 
-/** A guild's ledger, newest first, one page at a time (paged by id, so rows written meanwhile do not shift it). */
+/**
+ * A guild's ledger, newest first, one page at a time: the newest rows, the rows just older than `before`
+ * (forward), or the rows just newer than `after` (back). Paged by id, so rows written meanwhile do not shift a
+ * page; they wait on top.
+ */
 export async function ledgerPage(db: Database, query: LedgerPageQuery): Promise<LedgerPage> {
-  const { guildId, before, limit } = query;
+  const { guildId, before, after, limit } = query;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LEDGER_PAGE) {
     throw new LedgerError("invalid_amount", `A page holds 1 to ${MAX_LEDGER_PAGE} rows, got ${limit}`);
   }
   if (before !== undefined) requireInteger(before, "A page start", 1);
+  if (after !== undefined) requireInteger(after, "A page end", 0);
+  if (before !== undefined && after !== undefined) {
+    throw new LedgerError("invalid_amount", "A page is asked for before a row or after one, not both");
+  }
+  const back = after !== undefined;
+  const cursor = back
+    ? gt(creditLedger.id, after)
+    : before !== undefined
+      ? lt(creditLedger.id, before)
+      : undefined;
   const rows = await db
     .select({
       id: creditLedger.id,
@@ -58,15 +76,41 @@ export async function ledgerPage(db: Database, query: LedgerPageQuery): Promise<
       flagged: creditLedger.flagged,
     })
     .from(creditLedger)
-    .where(
-      before === undefined
-        ? eq(creditLedger.guildId, guildId)
-        : and(eq(creditLedger.guildId, guildId), lt(creditLedger.id, before)),
-    )
-    .orderBy(desc(creditLedger.id))
+    .where(and(eq(creditLedger.guildId, guildId), cursor))
+    .orderBy(back ? asc(creditLedger.id) : desc(creditLedger.id))
     .limit(limit + 1);
-  const lines = rows.slice(0, limit);
-  return { lines, next: rows.length > limit ? lines.at(-1)?.id : undefined };
+  // One row more than the page tells whether the pages go on in the direction asked; the other is one lookup.
+  const more = rows.length > limit;
+  const lines = back ? rows.slice(0, limit).reverse() : rows.slice(0, limit);
+  const newest = lines[0]?.id;
+  const oldest = lines.at(-1)?.id;
+  let next: number | undefined;
+  let previous: number | undefined;
+  if (back) {
+    previous = more ? newest : undefined;
+    next = await beyond(db, guildId, oldest, lt);
+  } else {
+    next = more ? oldest : undefined;
+    // The first page has nothing newer; a later one looks (a `before` past the newest row has nothing either).
+    previous = before === undefined ? undefined : await beyond(db, guildId, newest, gt);
+  }
+  return { lines, next, previous };
+}
+
+/** `id` when the guild has a row past it (older with `lt`, newer with `gt`); else undefined. */
+async function beyond(
+  db: Database,
+  guildId: string,
+  id: number | undefined,
+  past: (column: typeof creditLedger.id, value: number) => SQL,
+): Promise<number | undefined> {
+  if (id === undefined) return undefined;
+  const [row] = await db
+    .select({ id: creditLedger.id })
+    .from(creditLedger)
+    .where(and(eq(creditLedger.guildId, guildId), past(creditLedger.id, id)))
+    .limit(1);
+  return row ? id : undefined;
 }
 
 interface GuildSummary {

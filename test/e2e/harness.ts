@@ -8,7 +8,12 @@ import {
 } from "../../src/kling-sim/server.js";
 import { createLogger, silentLogger } from "../../src/log.js";
 import { updateSettings } from "../../src/moderation/store.js";
-import { type FakeDiscord, type FakeDiscordOptions, startFakeDiscord } from "../fakes/discord/index.js";
+import {
+  type FakeDiscord,
+  type FakeDiscordOptions,
+  type FakeGuildConfig,
+  startFakeDiscord,
+} from "../fakes/discord/index.js";
 import { openTestDatabase, type TestDatabase, type TestDriver } from "../helpers/db.js";
 
 /**
@@ -51,13 +56,15 @@ export interface StackOptions {
   sim?: KlingSimulatorOptions;
   env?: Record<string, string>;
   discord?: Omit<FakeDiscordOptions, "guilds">;
+  /** Servers the bot is in from the start, besides the test guild. */
+  guilds?: FakeGuildConfig[];
   /** The API URL the bot uses, given the simulator's (e.g. a proxy in front of it). Default: the simulator. */
   apiUrl?: (sim: KlingSimulator) => Promise<string>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const discord = await startFakeDiscord({
-    guilds: [{ id: GUILD_ID, channels: [{ id: CHANNEL_ID, name: "videos" }] }],
+    guilds: [{ id: GUILD_ID, channels: [{ id: CHANNEL_ID, name: "videos" }] }, ...(options.guilds ?? [])],
     ...options.discord,
   });
   const sim = await startKlingSimulator({ apiKey: SIM_KEY, taskDurationMs: 150, ...options.sim });

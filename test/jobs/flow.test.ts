@@ -349,4 +349,44 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
     expect(port.of(job.id, "failed")).toMatchObject([{ failure: { code: "INSUFFICIENT_CREDITS" } }]);
     expect((await row(job.id)).state).toBe("failed");
   });
+
+  it("tells the operators when failed tasks the API charged for reach 3 within an hour; refunds the server", async () => {
+    /** A job whose task fails on the simulator, charged (`keepCharge`) or refunded as usual. */
+    const failTask = async (keepCharge: boolean) => {
+      const job = await runningJob();
+      sim.finish(job.klingTaskId!, { status: "FAILED", errorMessage: "rendering refused", keepCharge });
+      advance(10_000);
+      await pollJob(s, await claim(job.id));
+      return job;
+    };
+    const balance = await getBalance(database.db, GUILD);
+    const first = await failTask(true);
+    // std, 5 s, no sound: 200 credits, charged by the API and given back to the server all the same.
+    expect(await row(first.id)).toMatchObject({
+      state: "failed",
+      errorCode: "TASK_FAILED",
+      errorParams: { consumedCredits: 200, status: "FAILED" },
+    });
+    expect(await getBalance(database.db, GUILD)).toBe(balance);
+    expect(port.of(first.id, "failed")).toMatchObject([{ failure: { params: { consumedCredits: 200 } } }]);
+    // A failure the API refunded does not count.
+    const refunded = await failTask(false);
+    expect((await row(refunded.id)).errorParams).not.toHaveProperty("consumedCredits");
+    await failTask(true);
+    expect(alerts).toEqual([]);
+    const third = await failTask(true);
+    expect(alerts).toEqual([
+      {
+        key: "kling-charged-failures",
+        text: expect.stringMatching(
+          new RegExp(`^3 video tasks .*\\(600 credits in all; the latest: job #${third.id}`),
+        ),
+      },
+    ]);
+    // An hour later the earlier ones no longer count: one more is no new alert.
+    advance(61 * 60_000);
+    await failTask(true);
+    expect(alerts).toHaveLength(1);
+    expect(await getBalance(database.db, GUILD)).toBe(balance);
+  });
 });

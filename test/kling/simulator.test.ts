@@ -269,6 +269,21 @@ describe("tasks", () => {
     expect(custom.balance()).toBe(1_000);
   });
 
+  it("keeps the charge of a task failed with [fail-charged]: consumed_credits stays the price", async () => {
+    const created = await generate({ type: "pro-text-to-video", prompt: "x [fail-charged]" });
+    const id = created.json.data.task_id;
+    sim.finish(id);
+    const status = await call("GET", `/api/status?task_id=${id}`);
+    expect(status.json.data).toMatchObject({ status: "FAILED", consumed_credits: 400 });
+    expect(sim.balance()).toBe(10_000 - 400);
+    // A plain [fail] is refunded as before.
+    const plain = await generate({ type: "pro-text-to-video", prompt: "x [fail]" });
+    sim.finish(plain.json.data.task_id);
+    const refunded = await call("GET", `/api/status?task_id=${plain.json.data.task_id}`);
+    expect(refunded.json.data).toMatchObject({ status: "FAILED", consumed_credits: 0 });
+    expect(sim.balance()).toBe(10_000 - 400);
+  });
+
   it("routes status by prefix and answers unknown ids with 404 TASK_NOT_FOUND", async () => {
     expectError(await call("GET", "/api/status?task_id=abc"), 404, "TASK_NOT_FOUND");
     expectError(await call("GET", "/api/status?task_id=n75nothere"), 404, "TASK_NOT_FOUND");

@@ -56,6 +56,36 @@ describe.each(testDrivers())("ledger history on %s", (driver) => {
     await expectInvariants(t.db, g);
   });
 
+  it("pages back to newer rows with `after`, and says on each page whether there are newer and older ones", async () => {
+    const g = newGuild();
+    for (let i = 1; i <= 12; i++) {
+      await grantCredits(t.db, { guildId: g, amount: i, actorId: "cli", reason: `grant ${i}` });
+    }
+    const credits = (p: { lines: { credits: number }[] }) => p.lines.map((l) => l.credits);
+    const first = await ledgerPage(t.db, { guildId: g, limit: 5 });
+    expect([credits(first), first.previous]).toEqual([[12, 11, 10, 9, 8], undefined]);
+    const second = await ledgerPage(t.db, { guildId: g, before: first.next, limit: 5 });
+    expect(credits(second)).toEqual([7, 6, 5, 4, 3]);
+    expect(second.previous).toBe(second.lines[0]!.id);
+    const third = await ledgerPage(t.db, { guildId: g, before: second.next, limit: 5 });
+    expect([credits(third), third.next]).toEqual([[2, 1], undefined]);
+    // Back from the last page: the same rows as on the way forward, newest first.
+    const backToSecond = await ledgerPage(t.db, { guildId: g, after: third.previous, limit: 5 });
+    expect(credits(backToSecond)).toEqual([7, 6, 5, 4, 3]);
+    expect(backToSecond.next).toBe(second.next);
+    expect(backToSecond.previous).toBe(second.previous);
+    const backToFirst = await ledgerPage(t.db, { guildId: g, after: backToSecond.previous, limit: 5 });
+    expect([credits(backToFirst), backToFirst.previous, backToFirst.next]).toEqual([
+      [12, 11, 10, 9, 8],
+      undefined,
+      first.next,
+    ]);
+    // A row written meanwhile makes the first page's way back show it.
+    await grantCredits(t.db, { guildId: g, amount: 100, actorId: "cli", reason: "late" });
+    const again = await ledgerPage(t.db, { guildId: g, after: backToSecond.previous, limit: 5 });
+    expect([credits(again), again.previous]).toEqual([[12, 11, 10, 9, 8], again.lines[0]!.id]);
+  });
+
   it("shows a job's movements with the member, the job and the flag", async () => {
     const g = newGuild();
     await ensureGuild(t.db, g, 100);
@@ -86,6 +116,9 @@ describe.each(testDrivers())("ledger history on %s", (driver) => {
     // Paging from an id of B's still shows only A's rows.
     const fromB = await ledgerPage(t.db, { guildId: a, before: bGrant.entryId + 1, limit: 10 });
     expect(fromB.lines.map((l) => l.reason)).toEqual(["to a"]);
+    const backFromB = await ledgerPage(t.db, { guildId: a, after: bGrant.entryId - 1, limit: 10 });
+    expect(backFromB.lines.map((l) => l.reason)).toEqual(["to a again"]);
+    expect(backFromB.previous).toBeUndefined();
     expect((await ledgerPage(t.db, { guildId: newGuild(), limit: 10 })).lines).toEqual([]);
 
     expect(
@@ -152,6 +185,8 @@ describe.each(testDrivers())("ledger history on %s", (driver) => {
       { limit: MAX_LEDGER_PAGE + 1 },
       { limit: 1.5 },
       { limit: 5, before: 0 },
+      { limit: 5, after: -1 },
+      { limit: 5, before: 10, after: 2 },
     ]) {
       const err = await ledgerPage(t.db, { guildId: "1", ...query }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LedgerError);

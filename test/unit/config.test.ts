@@ -12,6 +12,8 @@ describe("loadConfig", () => {
     expect(c.discordApiUrl).toBeUndefined();
     expect(c.poll.intervalMs).toBe(5000);
     expect(c.role).toBe("all");
+    expect(c.allowedGuildIds).toBeUndefined();
+    expect(c.allowanceCheckIntervalMs).toBe(60_000);
   });
 
   it("parses every variable of the interface", () => {
@@ -27,7 +29,11 @@ describe("loadConfig", () => {
       DEV_GUILD_ID: "323456789012345678",
       POLL_INTERVAL_MS: "250",
       REGISTER_COMMANDS: "false",
+      ALLOWED_GUILD_IDS: "423456789012345678,523456789012345678",
+      ALLOWANCE_CHECK_INTERVAL_MS: "500",
     });
+    expect(c.allowedGuildIds).toEqual(["423456789012345678", "523456789012345678"]);
+    expect(c.allowanceCheckIntervalMs).toBe(500);
     expect(c.discordApiUrl).toBe("http://127.0.0.1:9999/api");
     expect(c.klingApiUrl).toBe("http://127.0.0.1:8787");
     expect(c.databaseUrl).toBe("postgres://postgres@127.0.0.1:5432/x");
@@ -49,6 +55,7 @@ describe("loadConfig", () => {
           BOT_OWNER_IDS: "abc",
           DATABASE_URL: "mysql://x",
           POLL_INTERVAL_MS: "soon",
+          ALLOWED_GUILD_IDS: "my-server",
         },
         ["bot", "kling"],
       );
@@ -64,6 +71,7 @@ describe("loadConfig", () => {
       "BOT_OWNER_IDS",
       "DATABASE_URL",
       "POLL_INTERVAL_MS",
+      "ALLOWED_GUILD_IDS",
     ]) {
       expect(problems).toContain(name);
     }

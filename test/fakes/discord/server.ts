@@ -855,6 +855,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     };
     return { status: 200, body: apiChannel(dmChannel(user), botUserId) };
   });
+  // The bot leaves a server: gone from its list of servers, and the gateway says so (GUILD_DELETE).
+  route("DELETE", "/users/@me/guilds/{guild_id}", true, (c) => {
+    dropGuild(guildOr404(c.params.guild_id!).id);
+    return { status: 204 };
+  });
   route("GET", "/applications/@me", true, () => ({ status: 200, body: application() }));
   route("GET", "/oauth2/applications/@me", true, () => ({ status: 200, body: application() }));
 
@@ -913,6 +918,16 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     );
   }
 
+  /** The bot is no longer in a guild (it left, or was removed): GUILD_DELETE to the session that had it. */
+  const dropGuild = (guildId: string) => {
+    guilds.splice(
+      guilds.findIndex((g) => g.id === guildId),
+      1,
+    );
+    const session = gateway.sessionFor(guildId);
+    if (session) gateway.dispatch(session, "GUILD_DELETE", { id: guildId });
+    changed();
+  };
   const guildOr404 = (id: string) => {
     const g = guilds.find((x) => x.id === id);
     if (!g) throw errors.unknownGuild();
@@ -1422,12 +1437,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       return g;
     },
     async removeGuild(guildId) {
-      const index = guilds.findIndex((g) => g.id === guildId);
-      if (index < 0) throw new Error(`fake Discord: guild ${guildId} is not configured`);
-      guilds.splice(index, 1);
-      const session = gateway.sessionFor(guildId);
-      if (session) gateway.dispatch(session, "GUILD_DELETE", { id: guildId });
-      changed();
+      if (!guilds.some((g) => g.id === guildId)) {
+        throw new Error(`fake Discord: guild ${guildId} is not configured`);
+      }
+      dropGuild(guildId);
     },
     expireToken(tok, answer = expiredAnswer) {
       const st = interactionsByToken.get(tok);
