@@ -180,6 +180,7 @@ describe("health and metrics of a running bot", () => {
     });
     // A job that waits to be sent (not due for a while, so the poller leaves it), accepted 90 s ago.
     await database.db.insert(jobs).values({
+      number: 1000,
       interactionId: "900000000000000777",
       guildId: GUILD_ID,
       channelId: CHANNEL_ID,
