@@ -172,8 +172,8 @@ describe("health and metrics of a running bot", () => {
         channelId: CHANNEL_ID,
       }),
     );
-    await discord.waitFor(() => discord.interactionState(sent.id)?.original?.attachments.length, 15_000);
-    // The row is marked completed just after the reply is edited.
+    await discord.waitFor(() => discord.interactionState(sent.id)?.followUps[0]?.attachments.length, 15_000);
+    // The row is marked completed just after the video is posted and the reply points to it.
     await waitUntil(async () => {
       const [job] = await database.db.select().from(jobs).where(eq(jobs.interactionId, sent.id));
       return job?.state === "completed";
