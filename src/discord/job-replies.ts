@@ -72,13 +72,9 @@ export class DiscordJobReplies implements JobPort {
    */
   async delivered(
     job: JobRow,
-    info: { video: FinishedVideo; charged: number; tookMs: number; balance: number; earlierAttempt: boolean },
+    info: { video: FinishedVideo; charged: number; tookMs: number; balance: number },
   ): Promise<VideoPosted> {
     const target = replyTarget(job);
-    if (info.earlierAttempt) {
-      const earlier = await this.#replies.findEarlierPost(target);
-      if (earlier) return { messageId: earlier.id, attached: earlier.attachments.length > 0 };
-    }
     const locale = localeOf(job.locale);
     const summary = jobSummary(job);
     const post = async (view: render.DeliveredView): Promise<VideoPosted> => {
@@ -95,6 +91,12 @@ export class DiscordJobReplies implements JobPort {
       // Discord refused the file after all: link it instead, at once.
       return post({ ...figures, link: { url: info.video.url, why: { kind: "refused-by-discord" } } });
     }
+  }
+
+  /** Among the channel's latest messages: needs the bot to read the channel's history (else: none found). */
+  async findVideo(job: JobRow): Promise<VideoPosted | undefined> {
+    const earlier = await this.#replies.findEarlierPost(replyTarget(job));
+    return earlier && { messageId: earlier.id, attached: earlier.attachments.length > 0 };
   }
 
   async pointToVideo(job: JobRow, info: { messageId: string }): Promise<Posted> {

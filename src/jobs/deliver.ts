@@ -47,11 +47,15 @@ async function completeJob(s: JobServices, job: JobRow, patch: Partial<JobRow>):
 /**
  * Fetch the finished video (within what the adapter can attach), post the message that carries it, point the
  * job's reply to it, then complete the job. The message is posted once: its start is recorded before the
- * post, so a later attempt (after a lost answer or a restart) has the adapter look for it first, and its id
- * is recorded at once, so an attempt after that only points to it and completes.
+ * post, so a later attempt (after a lost answer or a restart) looks for it first, before fetching anything;
+ * and its id is recorded at once, so an attempt after that only points to it and completes.
  */
 export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | undefined> {
   if (job.videoMessageId) return pointAndComplete(s, job, job.videoMessageId, job.videoAttached);
+  if (job.videoPostStartedAt) {
+    const found = await s.port.findVideo(job);
+    if (found) return videoPosted(s, job, found);
+  }
   const limit = Math.min(s.port.attachmentLimit(job), s.settings.maxVideoBytes);
   const url = job.resultUrl!;
   let video: FinishedVideo;
@@ -68,14 +72,18 @@ export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | 
   const charged = job.chargedCost ?? job.estimatedCost;
   const tookMs = (job.finishedAt ?? s.now()).getTime() - job.createdAt.getTime();
   const balance = balanceAfterCapture(await getBalance(s.db, job.guildId), job.estimatedCost, charged);
-  const earlierAttempt = job.videoPostStartedAt !== null;
-  if (!earlierAttempt) await recordVideo(s, job, { videoPostStartedAt: s.now() });
+  if (!job.videoPostStartedAt) await recordVideo(s, job, { videoPostStartedAt: s.now() });
   let posted: VideoPosted;
   try {
-    posted = await s.port.delivered(job, { video, charged, tookMs, balance, earlierAttempt });
+    posted = await s.port.delivered(job, { video, charged, tookMs, balance });
   } catch (err) {
     return retryDelivery(s, job, err);
   }
+  return videoPosted(s, job, posted);
+}
+
+/** The video's message exists: its id is kept at once, then the reply points to it and the job completes. */
+async function videoPosted(s: JobServices, job: JobRow, posted: VideoPosted): Promise<JobRow | undefined> {
   await recordVideo(s, job, { videoMessageId: posted.messageId, videoAttached: posted.attached });
   return pointAndComplete(s, job, posted.messageId, posted.attached);
 }

@@ -72,14 +72,17 @@ export interface JobPort {
   progress(job: JobRow, figures: ProgressFigures): Promise<Posted>;
   /**
    * The video is ready: post the message that carries it, which tells the requester (`balance`: the server's
-   * credits once the charge is settled). `earlierAttempt`: an attempt before this one may have posted it
-   * (its answer was lost, or the process died), so look for that message before posting another. Throws when
-   * the adapter could not post it (the flow retries later).
+   * credits once the charge is settled). Throws when the adapter could not post it (the flow retries later).
    */
   delivered(
     job: JobRow,
-    info: { video: FinishedVideo; charged: number; tookMs: number; balance: number; earlierAttempt: boolean },
+    info: { video: FinishedVideo; charged: number; tookMs: number; balance: number },
   ): Promise<VideoPosted>;
+  /**
+   * The message that carries the video, if an earlier attempt posted it but its id was never recorded (the
+   * answer was lost, or the process died); undefined when none is found.
+   */
+  findVideo(job: JobRow): Promise<VideoPosted | undefined>;
   /** The video's message is posted: the job's reply now points to it. */
   pointToVideo(job: JobRow, info: { messageId: string }): Promise<Posted>;
   /** The job ended without a video; its held credits are returned. */

@@ -41,8 +41,8 @@ type Event =
       video: FinishedVideo;
       charged: number;
       balance: number;
-      earlierAttempt: boolean;
     }
+  | { kind: "looked"; jobId: number }
   | { kind: "pointed"; jobId: number; messageId: string }
   | { kind: "failed"; jobId: number; failure: Failure };
 
@@ -51,6 +51,10 @@ class RecordingPort implements JobPort {
   limit = 10 * 1024 * 1024;
   /** Throw from `delivered`, as an adapter does when Discord refuses the message. */
   refuseDelivery = false;
+  /** Post, then throw from `delivered`: the answer was lost. */
+  loseAnswer = false;
+  /** The video messages posted, by job id (what `findVideo` can find). */
+  posted = new Map<number, VideoPosted>();
   attachmentLimit(): number {
     return this.limit;
   }
@@ -64,12 +68,19 @@ class RecordingPort implements JobPort {
   }
   async delivered(
     job: JobRow,
-    info: { video: FinishedVideo; charged: number; balance: number; earlierAttempt: boolean },
+    info: { video: FinishedVideo; charged: number; balance: number },
   ): Promise<VideoPosted> {
     if (this.refuseDelivery) throw new Error("refused");
-    const { video, charged, balance, earlierAttempt } = info;
-    this.events.push({ kind: "delivered", jobId: job.id, video, charged, balance, earlierAttempt });
-    return { messageId: `m${job.id}`, attached: Boolean(video.file) };
+    const { video, charged, balance } = info;
+    this.events.push({ kind: "delivered", jobId: job.id, video, charged, balance });
+    const posted = { messageId: `m${job.id}`, attached: Boolean(video.file) };
+    this.posted.set(job.id, posted);
+    if (this.loseAnswer) throw new Error("no answer");
+    return posted;
+  }
+  async findVideo(job: JobRow): Promise<VideoPosted | undefined> {
+    this.events.push({ kind: "looked", jobId: job.id });
+    return this.posted.get(job.id);
   }
   async pointToVideo(job: JobRow, info: { messageId: string }): Promise<Posted> {
     this.events.push({ kind: "pointed", jobId: job.id, messageId: info.messageId });
@@ -361,21 +372,28 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
     await pollJob(s, await claim(second.id));
     expect(port.of(second.id, "progress").at(-1)).toMatchObject({ elapsedMs: 10_000, estimateMs: 20_000 });
     sim.finish(second.klingTaskId!, "failed");
-    advance(5_000);
+    advance(10_000);
     await pollJob(s, await claim(second.id));
   });
 
-  it("posts the video once: a retry looks for the earlier post, a recorded one is only pointed to", async () => {
+  it("posts the video once: a retry looks for the earlier post first, a recorded one is only pointed to", async () => {
     const job = await deliveringJob();
-    port.refuseDelivery = true;
-    await deliverJob(s, await claim(job.id));
-    expect((await row(job.id)).videoPostStartedAt).not.toBeNull();
-    port.refuseDelivery = false;
-    advance(10 * 60_000);
     const balance = await getBalance(database.db, GUILD);
+    // The first attempt posts, but its answer is lost: the job only knows that a post started.
+    port.loseAnswer = true;
     await deliverJob(s, await claim(job.id));
+    expect(await row(job.id)).toMatchObject({ state: "delivering", videoMessageId: null });
+    expect((await row(job.id)).videoPostStartedAt).not.toBeNull();
+    expect(port.of(job.id, "looked")).toHaveLength(0);
+    // The next attempt finds that post before fetching anything, and keeps it.
+    port.loseAnswer = false;
+    advance(10 * 60_000);
+    const requests = sim.requests.length;
+    await deliverJob(s, await claim(job.id));
+    expect(port.of(job.id, "looked")).toHaveLength(1);
+    expect(port.of(job.id, "delivered")).toHaveLength(1);
+    expect(sim.requests.length).toBe(requests);
     const [delivered] = port.of(job.id, "delivered") as Extract<Event, { kind: "delivered" }>[];
-    expect(delivered?.earlierAttempt).toBe(true);
     // What the message says the server has left is what it has once the charge is settled.
     expect(delivered?.balance).toBe(balance + job.estimatedCost - delivered!.charged);
     expect(await getBalance(database.db, GUILD)).toBe(delivered?.balance);
