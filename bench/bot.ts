@@ -16,7 +16,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { startKlingSimulator } from "../src/kling-sim/server.js";
-import { CHANNEL_ID, GUILD_ID, SIM_KEY, type Stack, startStack, videoText } from "../test/e2e/harness.js";
+import {
+  CHANNEL_ID,
+  GUILD_ID,
+  SIM_KEY,
+  type Stack,
+  startStack,
+  videoText,
+  waitForVideo,
+} from "../test/e2e/harness.js";
 import { startFakeDiscord } from "../test/fakes/discord/index.js";
 import { type TestDriver, testDrivers } from "../test/helpers/db.js";
 
@@ -87,16 +95,13 @@ async function deliveries(pollMs: number, jobs: number): Promise<void> {
     );
     const lags: number[] = [];
     for (const id of ids) {
-      const message = await stack.discord.waitFor(() => {
-        const m = stack.discord.interactionState(id)?.original;
-        return m && m.attachments.length > 0 ? m : undefined;
-      }, 60_000);
+      const message = await waitForVideo(stack.discord, id, { timeoutMs: 60_000 });
       const delivered = [message.createdWith, ...message.edits].find((w) => w.files.length > 0)!.at;
       const prompt = `delivery ${ids.indexOf(id)}`;
       const task = [...stack.sim.tasks.values()].find((t) => t.request.prompt === prompt)!;
       lags.push(delivered - task.doneAt);
     }
-    console.log(summary(`task done → video in reply, POLL_INTERVAL_MS=${pollMs}`, lags));
+    console.log(summary(`task done → video posted, POLL_INTERVAL_MS=${pollMs}`, lags));
   } finally {
     await stack.close();
   }

@@ -35,6 +35,7 @@ async function run(policy: Policy): Promise<{ small: number[]; big: number[] }> 
         .insert(jobs)
         .values({
           interactionId: String(800000000000000000n + BigInt(n)),
+          number: n,
           guildId: guild(g),
           channelId: "1",
           userId: "2",

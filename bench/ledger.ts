@@ -96,9 +96,9 @@ function summarize(sample: Sample): Measure {
 async function makeJobs(db: Database, guildId: string, count: number): Promise<number[]> {
   const rows = await queryRows<{ id: unknown }>(
     db,
-    sql`insert into jobs (interaction_id, guild_id, channel_id, user_id, request, task_type, estimated_cost,
+    sql`insert into jobs (number, interaction_id, guild_id, channel_id, user_id, request, task_type, estimated_cost,
           application_id, token_expires_at)
-        select 'bench-' || ${guildId}::text || '-' || i, ${guildId}::text, '1', 'u' || (i % 50), '{}'::jsonb,
+        select i, 'bench-' || ${guildId}::text || '-' || i, ${guildId}::text, '1', 'u' || (i % 50), '{}'::jsonb,
           'text2video', ${AMOUNT}::bigint, '1', now() + interval '15 minutes'
         from generate_series(1, ${count}::int) as i
         returning id`,

@@ -203,8 +203,8 @@ export const VideoEdit = subcommand({
 const jobOption = {
   type: T.Integer,
   name: "job",
-  description: "Job number",
-  description_localizations: { ja: "ジョブ番号" },
+  description: "The video's number in this server (#3 is 3)",
+  description_localizations: { ja: "このサーバーでの動画の番号（#3 なら 3）" },
   required: true,
   min_value: 1,
   autocomplete: true,

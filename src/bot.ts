@@ -37,7 +37,7 @@ export interface BotParts {
 }
 
 export interface BotObservers {
-  /** The discord.js REST client every call of this process goes through (its `response` events). */
+  /** Each discord.js REST client the calls of this process go through (their `response` events). */
   rest?(rest: REST): void;
   /** The poll loop finished a pass (the health check: the loop runs). */
   pollerAlive?(): void;
@@ -67,8 +67,8 @@ export function createKlingClient(
   });
 }
 
-function makeRest(config: Config): REST {
-  const rest = new REST(restOptions(config));
+function makeRest(config: Config, options: { retries?: number } = {}): REST {
+  const rest = new REST({ ...restOptions(config), ...options });
   if (config.discordToken) rest.setToken(config.discordToken);
   return rest;
 }
@@ -90,7 +90,10 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       })
     : undefined;
   const rest = client?.rest ?? makeRest(config);
+  // Follow-ups take no nonce: a request repeated after a lost answer would post a second message.
+  const restOnce = makeRest(config, { retries: 0 });
   parts.observers?.rest?.(rest);
+  parts.observers?.rest?.(restOnce);
   const download = new VideoFetcher({
     policy: {
       maxBytes: config.poll.maxVideoBytes,
@@ -113,7 +116,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
   const services: JobServices = {
     db: database.db,
     kling: parts.kling,
-    port: new DiscordJobReplies(new Replies({ rest, logger, now })),
+    port: new DiscordJobReplies(new Replies({ rest, restOnce, logger, now })),
     download,
     logger,
     signal: stopping.signal,

@@ -19,7 +19,8 @@ import { ACTIVE_STATES, JOB_STATES } from "../jobs/states.js";
 
 /**
  * One schema for both drivers (postgres.js and PGlite). Migrations in `drizzle/` are generated from this file
- * with `npm run db:generate`; never edit the generated SQL by hand.
+ * with `npm run db:generate`; never edit the generated SQL by hand, except to fill a new column of the rows
+ * already stored before it becomes required (0003 numbers the existing jobs).
  */
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -46,6 +47,11 @@ export const guilds = pgTable(
     monthlyAllowance: bigint("monthly_allowance", { mode: "number" }),
     /** The month (`YYYY-MM`, UTC) of the last top-up: a compare-and-set on it tops up once per month. */
     allowanceMonth: text("allowance_month"),
+    /**
+     * The number of the server's latest job: members see jobs numbered per server (1, 2, 3, …). Counted up in
+     * the transaction that stores a job, so a refused request takes no number.
+     */
+    lastJobNumber: integer("last_job_number").notNull().default(0),
     firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: updatedAt(),
   },
@@ -66,8 +72,10 @@ export interface JobProgress {
 export const jobs = pgTable(
   "jobs",
   {
-    /** Shown to users as the job number. */
+    /** Internal (custom_ids, leases, the ledger); members see `number`. */
     id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The job number members see: per server, from 1, unique in the server (`guilds.last_job_number`). */
+    number: integer("number").notNull(),
     /** Discord interaction id: the idempotency key of the slash command that created the job. */
     interactionId: text("interaction_id").notNull().unique(),
     guildId: text("guild_id")
@@ -96,6 +104,15 @@ export const jobs = pgTable(
     /** The approval request in the moderators' channel, edited to show who decided. */
     approvalMessageId: text("approval_message_id"),
     resultUrl: text("result_url"),
+    /**
+     * When the bot first sent the message that carries the video. Set before that post, so that a later
+     * attempt (after an error or a restart) looks for it in the channel before posting again.
+     */
+    videoPostStartedAt: timestamp("video_post_started_at", { withTimezone: true }),
+    /** The message that carries the video (a follow-up of the interaction, or a channel post). */
+    videoMessageId: text("video_message_id"),
+    /** Whether that message carries the file (true) or only the API's link to it (false). */
+    videoAttached: boolean("video_attached"),
     /** Why the job ended without a video (or could not be posted): a code, with its parameters beside it. */
     errorCode: text("error_code"),
     errorParams: jsonb("error_params").$type<Record<string, unknown>>(),
@@ -116,6 +133,8 @@ export const jobs = pgTable(
     index("jobs_guild_state_idx").on(t.guildId, t.state),
     // Target of the ledger's (job_id, guild_id) foreign key: a ledger row cannot name another guild's job.
     unique("jobs_id_guild_id_unique").on(t.id, t.guildId),
+    // `/video status job` and `/video cancel job` find a job by its number within the member's server.
+    unique("jobs_guild_id_number_unique").on(t.guildId, t.number),
   ],
 );
 

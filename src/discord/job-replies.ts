@@ -1,5 +1,5 @@
 import { localeOf } from "../i18n/locale.js";
-import type { Failure, FinishedVideo, JobPort, Posted } from "../jobs/port.js";
+import type { Failure, FinishedVideo, JobPort, Posted, ProgressFigures, VideoPosted } from "../jobs/port.js";
 import type { JobRow } from "../jobs/repository.js";
 import { storedRequest } from "../jobs/request.js";
 import * as render from "./render.js";
@@ -20,6 +20,7 @@ const REQUEST_BODY_LIMIT = 25 * 1024 * 1024 - 64 * 1024;
 export function replyTarget(job: JobRow): ReplyTarget {
   return {
     jobId: job.id,
+    jobNumber: job.number,
     applicationId: job.applicationId,
     interactionToken: job.interactionToken,
     tokenExpiresAt: job.tokenExpiresAt,
@@ -32,6 +33,7 @@ export function replyTarget(job: JobRow): ReplyTarget {
 export function jobSummary(job: JobRow): render.JobSummary {
   return {
     id: job.id,
+    number: job.number,
     userId: job.userId,
     display: storedRequest(job).display,
     estimatedCost: job.estimatedCost,
@@ -58,40 +60,49 @@ export class DiscordJobReplies implements JobPort {
     return this.#replies.edit(replyTarget(job), () => render.waiting(locale, jobSummary(job), info));
   }
 
-  async progress(job: JobRow, info: { elapsedMs: number; estimateMs: number | undefined }): Promise<Posted> {
+  async progress(job: JobRow, figures: ProgressFigures): Promise<Posted> {
     const locale = localeOf(job.locale);
-    return this.#replies.edit(replyTarget(job), () => render.progress(locale, jobSummary(job), info));
+    return this.#replies.edit(replyTarget(job), () => render.progress(locale, jobSummary(job), figures));
   }
 
+  /**
+   * The message that carries the video is a new message, so that it pings the requester (an edit never
+   * notifies) and lands at the bottom of the channel; the job's reply then becomes a pointer to it
+   * (`pointToVideo`), so the channel holds the video once. Attached when it fits, linked otherwise.
+   */
   async delivered(
     job: JobRow,
-    info: { video: FinishedVideo; charged: number; tookMs: number },
-  ): Promise<Posted> {
+    info: { video: FinishedVideo; charged: number; tookMs: number; balance: number },
+  ): Promise<VideoPosted> {
+    const target = replyTarget(job);
     const locale = localeOf(job.locale);
     const summary = jobSummary(job);
-    const target = replyTarget(job);
-    const post = (view: render.DeliveredView) =>
-      this.#replies.edit(target, (pingUserId) => render.delivered(locale, summary, { ...view, pingUserId }), {
-        postIfGone: true,
-      });
-    const view = render.deliveredView(
-      info.video,
-      info.charged,
-      info.tookMs,
-      job.id,
-      this.attachmentLimit(job),
-    );
+    const post = async (view: render.DeliveredView): Promise<VideoPosted> => {
+      const sent = await this.#replies.postNew(target, render.delivered(locale, summary, view));
+      if (!sent.messageId) throw new Error("Discord did not return the id of the posted video");
+      return { messageId: sent.messageId, attached: Boolean(view.file) };
+    };
+    const figures = { charged: info.charged, tookMs: info.tookMs, balance: info.balance };
+    const view = render.deliveredView(info.video, figures, job.number, this.attachmentLimit(job));
     try {
       return await post(view);
     } catch (err) {
       if (!(view.file && isTooLarge(err))) throw err;
       // Discord refused the file after all: link it instead, at once.
-      return post({
-        charged: info.charged,
-        tookMs: info.tookMs,
-        link: { url: info.video.url, why: { kind: "refused-by-discord" } },
-      });
+      return post({ ...figures, link: { url: info.video.url, why: { kind: "refused-by-discord" } } });
     }
+  }
+
+  /** Among the channel's latest messages: needs the bot to read the channel's history (else: none found). */
+  async findVideo(job: JobRow): Promise<VideoPosted | undefined> {
+    const earlier = await this.#replies.findEarlierPost(replyTarget(job));
+    return earlier && { messageId: earlier.id, attached: earlier.attachments.length > 0 };
+  }
+
+  async pointToVideo(job: JobRow, info: { messageId: string }): Promise<Posted> {
+    const locale = localeOf(job.locale);
+    const link = render.messageLink(job.guildId, job.channelId, info.messageId);
+    return this.#replies.edit(replyTarget(job), () => render.pointer(locale, jobSummary(job), link));
   }
 
   async failed(job: JobRow, failure: Failure): Promise<Posted> {

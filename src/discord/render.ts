@@ -11,7 +11,7 @@ import {
   orList,
   t,
 } from "../i18n/index.js";
-import type { Failure, FinishedVideo } from "../jobs/port.js";
+import type { Failure, FinishedVideo, ProgressFigures } from "../jobs/port.js";
 import type { Display } from "../jobs/request.js";
 import type { JobState } from "../jobs/states.js";
 import type { LedgerLine } from "../ledger/index.js";
@@ -102,7 +102,10 @@ export function progressBar(fraction: number, width = 12): string {
 
 /** What the replies need to know of a job. */
 export interface JobSummary {
+  /** Internal: custom_ids carry it. */
   id: number;
+  /** What members see: the job's number in its server. */
+  number: number;
   userId: string;
   display: Display;
   estimatedCost: number;
@@ -112,17 +115,18 @@ function modelLabel(locale: Locale, model: string): string {
   return (MODELS as readonly string[]).includes(model) ? t(locale, `model.${model as Model}`) : model;
 }
 
+/** A video's length as asked ("5 s"), or, for an edit, that it follows the source. */
+function durationText(locale: Locale, seconds: number | undefined): string {
+  return seconds
+    ? t(locale, "reply.field.durationSeconds", { seconds })
+    : t(locale, "reply.field.sameAsSource");
+}
+
 function describe(locale: Locale, job: JobSummary): EmbedField[] {
   const d = job.display;
   const fields: EmbedField[] = [
     { name: t(locale, "reply.field.model"), value: modelLabel(locale, d.model), inline: true },
-    {
-      name: t(locale, "reply.field.duration"),
-      value: d.duration
-        ? t(locale, "reply.field.durationSeconds", { seconds: d.duration })
-        : t(locale, "reply.field.sameAsSource"),
-      inline: true,
-    },
+    { name: t(locale, "reply.field.duration"), value: durationText(locale, d.duration), inline: true },
   ];
   if (d.aspectRatio) {
     fields.push({ name: t(locale, "reply.field.aspectRatio"), value: d.aspectRatio, inline: true });
@@ -208,81 +212,78 @@ export function queued(
     const permissions = andList(missingPermissions.map((p) => permissionName(locale, p)));
     extra.push(`⚠️ ${t(locale, "reply.warning.missingPermissions", { permissions })}`);
   }
-  const title = t(locale, "reply.queued.title", { job: String(job.id) });
+  const title = t(locale, "reply.queued.title", { job: String(job.number) });
   return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.info, extra.join("\n"))] };
 }
 
-/** The job waits to be sent again after the video service asked to slow down. */
+/** The job waits to be sent: for a free place on the API account, or after the video service asked to slow down. */
 export function waiting(
   locale: Locale,
   job: JobSummary,
   info: { place: number; why: "slowed" | "turn" },
 ): ReplyMessage {
-  const title = t(locale, "reply.queued.title", { job: String(job.id) });
+  const title = t(locale, "reply.queued.title", { job: String(job.number) });
   const text = t(locale, info.why === "turn" ? "progress.waiting.turn" : "progress.waiting", {
     place: info.place,
   });
   return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.info, text)] };
 }
 
-export interface ProgressView {
-  elapsedMs: number;
-  /** Estimated total time from recent jobs of this type, when known. */
-  estimateMs: number | undefined;
-}
-
-/** Rounded so that an edit happens only when something a reader would notice changed. */
-export function progress(locale: Locale, job: JobSummary, view: ProgressView): ReplyMessage {
-  const elapsed = duration(locale, Math.floor(view.elapsedMs / 10_000) * 10_000);
-  let line = t(locale, "progress.elapsed", { elapsed });
-  if (view.estimateMs && view.estimateMs > 0) {
-    const fraction = Math.min(view.elapsedMs / view.estimateMs, 0.95);
-    const left = Math.max(view.estimateMs - view.elapsedMs, 0);
-    const words =
-      left > 0
-        ? t(locale, "progress.elapsedLeft", {
-            elapsed,
-            left: duration(locale, Math.ceil(left / 10_000) * 10_000),
-          })
-        : t(locale, "progress.elapsedAlmostDone", { elapsed });
-    line = `${progressBar(Math.floor(fraction * 20) / 20)}\n${words}`;
-  }
-  const title = t(locale, "progress.title", { job: String(job.id) });
+/**
+ * The progress bar and the time left, from figures rounded alike (see `progressFigures`), so that elapsed + left
+ * = the estimate and the share is theirs. Past the estimate it says so, without a bar.
+ */
+export function progress(locale: Locale, job: JobSummary, view: ProgressFigures): ReplyMessage {
+  const elapsed = duration(locale, view.elapsedMs);
+  const leftMs = view.estimateMs - view.elapsedMs;
+  const line =
+    leftMs > 0
+      ? `${progressBar(view.elapsedMs / view.estimateMs)}\n${t(locale, "progress.elapsedLeft", { elapsed, left: duration(locale, leftMs) })}`
+      : t(locale, "progress.overdue", { elapsed, usual: duration(locale, view.estimateMs) });
+  const title = t(locale, "progress.title", { job: String(job.number) });
   return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.progress, line)] };
 }
 
 export type LinkReason = { kind: "too-large"; limitMiB: number } | { kind: "refused-by-discord" };
 
-export interface DeliveredView {
+/** What the message that carries the video says of its cost: the charge and the server's balance after it. */
+export interface DeliveredFigures {
   charged: number;
   tookMs: number;
+  balance: number;
+}
+
+export interface DeliveredView extends DeliveredFigures {
   file?: ReplyFile;
   /** Set when the video is linked rather than attached. */
   link?: { url: string; why: LinkReason };
-  pingUserId?: string;
 }
 
 /** Attach or link: the file when it was fetched within the limit, its link otherwise. */
 export function deliveredView(
   video: FinishedVideo,
-  charged: number,
-  tookMs: number,
-  jobId: number,
+  figures: DeliveredFigures,
+  jobNumber: number,
   limit: number,
 ): DeliveredView {
   if (video.file) {
     const { extension, data, contentType } = video.file;
-    return { charged, tookMs, file: { name: `video-${jobId}.${extension}`, data, contentType } };
+    return { ...figures, file: { name: `video-${jobNumber}.${extension}`, data, contentType } };
   }
   const limitMiB = Math.floor(limit / 1024 / 1024);
-  return { charged, tookMs, link: { url: video.url, why: { kind: "too-large", limitMiB } } };
+  return { ...figures, link: { url: video.url, why: { kind: "too-large", limitMiB } } };
 }
 
+/**
+ * The message that carries the video — the one place it is built. A new message that names and pings the
+ * requester alone; what else goes on it (buttons) goes here.
+ */
 export function delivered(locale: Locale, job: JobSummary, view: DeliveredView): ReplyMessage {
   const lines = [
     t(locale, "delivered.done", {
       took: duration(locale, view.tookMs),
       charged: credits(locale, view.charged),
+      balance: credits(locale, view.balance),
     }),
   ];
   if (view.link) {
@@ -292,21 +293,35 @@ export function delivered(locale: Locale, job: JobSummary, view: DeliveredView):
         : t(locale, "delivered.why.refused");
     lines.push(t(locale, "delivered.link", { url: view.link.url, why }));
   }
-  const title = t(locale, "delivered.title", { job: String(job.id) });
+  const title = t(locale, "delivered.title", { job: String(job.number) });
   const message: ReplyMessage = {
-    content: view.pingUserId ? t(locale, "delivered.ping", { mention: `<@${view.pingUserId}>` }) : "",
+    content: t(locale, "delivered.ping", { mention: `<@${job.userId}>` }),
     embeds: [jobEmbed(locale, job, title, COLOR.success, lines.join("\n"))],
+    pingUserId: job.userId,
   };
   if (view.file) message.files = [view.file];
-  if (view.pingUserId) message.pingUserId = view.pingUserId;
   return message;
+}
+
+/** A link that opens a message in Discord. */
+export function messageLink(guildId: string, channelId: string, messageId: string): string {
+  return `https://discord.com/channels/${guildId}/${channelId}/${messageId}`;
+}
+
+/** The job's reply once its video has its own message: one line that leads there (and no buttons). */
+export function pointer(locale: Locale, job: JobSummary, link: string): ReplyMessage {
+  return {
+    content: t(locale, "delivered.pointer", { job: String(job.number), link }),
+    embeds: [],
+    components: [],
+  };
 }
 
 /** A job that ended without a video; its held credits are always returned. */
 export function failed(locale: Locale, job: JobSummary, failure: Failure, pingUserId?: string): ReplyMessage {
   const refund = t(locale, "failed.refund", { count: job.estimatedCost });
   const reason = truncate(failureReason(locale, failure), 1000);
-  const title = t(locale, "failed.title", { job: String(job.id) });
+  const title = t(locale, "failed.title", { job: String(job.number) });
   const message: ReplyMessage = {
     content: pingUserId ? t(locale, "failed.ping", { mention: `<@${pingUserId}>` }) : "",
     embeds: [jobEmbed(locale, job, title, COLOR.failure, `${reason}\n${refund}`)],
@@ -385,17 +400,33 @@ export function stateLabel(locale: Locale, state: JobState): string {
 
 /** One job in `/video status` and `/video history`. */
 export interface JobLine {
-  id: number;
+  number: number;
   state: JobState;
   prompt: string;
   cost: number;
-  link: string | undefined;
+  model: string;
+  duration: number | undefined;
+  /** The message that shows the job: the one that carries its video once posted, else its reply. */
+  message: { url: string; carriesVideo: boolean } | undefined;
+  /** The API's own link to the video when no message carries the file: until `expiresAt`, or expired. */
+  download: { url: string; expiresAt: Date } | "expired" | undefined;
 }
 
+/** Three lines: number, state, cost and message; model, length and download link; the prompt. */
 function jobLine(locale: Locale, job: JobLine): string {
   const cost = job.state === "failed" ? t(locale, "status.refunded") : credits(locale, job.cost);
-  const link = job.link ? ` · [${t(locale, "status.replyLink")}](${job.link})` : "";
-  return `**#${job.id}** · ${stateLabel(locale, job.state)} · ${cost}${link}\n${escapeUserText(job.prompt, 60)}`;
+  const first = [`**#${job.number}**`, stateLabel(locale, job.state), cost];
+  if (job.message) {
+    const label = t(locale, job.message.carriesVideo ? "status.videoLink" : "status.replyLink");
+    first.push(`[${label}](${job.message.url})`);
+  }
+  const second = [modelLabel(locale, job.model), durationText(locale, job.duration)];
+  if (job.download === "expired") second.push(t(locale, "status.downloadExpired"));
+  else if (job.download) {
+    const when = `<t:${Math.floor(job.download.expiresAt.getTime() / 1000)}:R>`;
+    second.push(t(locale, "status.download", { url: job.download.url, when }));
+  }
+  return [first.join(" · "), second.join(" · "), escapeUserText(job.prompt, 60)].join("\n");
 }
 
 export interface JobStatusView extends JobLine {
@@ -412,7 +443,7 @@ export function jobStatus(locale: Locale, job: JobStatusView): ReplyMessage {
     content: "",
     embeds: [
       {
-        title: t(locale, "status.title", { job: String(job.id) }),
+        title: t(locale, "status.title", { job: String(job.number) }),
         description: truncate(lines.join("\n"), 4000),
         color: COLOR.info,
       },
@@ -438,9 +469,9 @@ export function history(locale: Locale, jobs: readonly JobLine[]): ReplyMessage 
 
 export function autocompleteChoice(
   locale: Locale,
-  job: { id: number; state: JobState; prompt: string },
+  job: { number: number; state: JobState; prompt: string },
 ): string {
-  return truncate(`#${job.id} · ${stateLabel(locale, job.state)} · ${job.prompt}`, 100);
+  return truncate(`#${job.number} · ${stateLabel(locale, job.state)} · ${job.prompt}`, 100);
 }
 
 export interface BudgetView {
@@ -449,14 +480,14 @@ export interface BudgetView {
   mineMonth: number;
   mineAll: number;
   mineJobs: number;
-  inFlight: readonly { id: number; state: JobState; userId: string }[];
+  inFlight: readonly { number: number; state: JobState; userId: string }[];
   standing?: Standing;
   nextTopUp?: Date;
 }
 
 export function budget(locale: Locale, view: BudgetView): ReplyMessage {
   const flight = view.inFlight.length
-    ? view.inFlight.map((j) => `#${j.id} · ${stateLabel(locale, j.state)} · <@${j.userId}>`).join("\n")
+    ? view.inFlight.map((j) => `#${j.number} · ${stateLabel(locale, j.state)} · <@${j.userId}>`).join("\n")
     : t(locale, "budget.none");
   const spentAll = t(locale, "budget.spentAllValue", {
     count: view.mineJobs,
@@ -538,7 +569,7 @@ export function refused(
       break;
     case "member-jobs":
     case "server-jobs":
-      text = t(locale, `rule.${refusal.rule}`, { limit: refusal.limit });
+      text = t(locale, `rule.${refusal.rule}`, { count: refusal.limit });
       break;
     case "daily-cap":
       text = t(locale, "rule.daily-cap", {
@@ -562,7 +593,7 @@ export function refused(
 
 /** The job is held and waits for a manager. */
 export function awaitingApproval(locale: Locale, job: JobSummary, _balanceLeft: number): ReplyMessage {
-  const title = t(locale, "approval.waitingTitle", { job: String(job.id) });
+  const title = t(locale, "approval.waitingTitle", { job: String(job.number) });
   const text = t(locale, "approval.waiting", { held: credits(locale, job.estimatedCost) });
   return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.progress, text)] };
 }
@@ -573,7 +604,7 @@ export function approvalRequest(
   job: JobSummary,
   decided?: { kind: "approved" | "denied" | "expired" | "cancelled"; by?: string; reason?: string },
 ): ReplyMessage {
-  const title = t(locale, "approval.requestTitle", { job: String(job.id) });
+  const title = t(locale, "approval.requestTitle", { job: String(job.number) });
   const lines = [
     t(locale, "approval.request", {
       user: `<@${job.userId}>`,

@@ -10,6 +10,8 @@ import type { ReplyMessage } from "./render.js";
 
 export interface ReplyTarget {
   jobId: number;
+  /** The job's number in its server, as its messages show it. */
+  jobNumber: number;
   applicationId: string;
   interactionToken: string | null;
   tokenExpiresAt: Date;
@@ -18,8 +20,11 @@ export interface ReplyTarget {
   userId: string;
 }
 
-/** `none`: the token was gone, the channel edit failed, and no fallback message was given. */
-export type ReplyRoute = "interaction" | "channel-edit" | "channel-post" | "none";
+/**
+ * `none`: the token was gone, the channel edit failed, and no fallback message was given; `found`: the message
+ * was already there (posted by an earlier attempt) and was left as it is.
+ */
+export type ReplyRoute = "interaction" | "follow-up" | "channel-edit" | "channel-post" | "found" | "none";
 
 export interface SentReply {
   route: ReplyRoute;
@@ -73,18 +78,25 @@ function files(message: ReplyMessage): RawFile[] | undefined {
 
 export interface RepliesOptions {
   rest: REST;
+  /**
+   * A REST client that never repeats a request (`retries: 0`), for follow-ups: they take no nonce, so a request
+   * repeated after a lost answer would be a second message. Default: `rest`.
+   */
+  restOnce?: REST;
   logger: Logger;
   now?: () => Date;
 }
 
 export class Replies {
   private readonly rest: REST;
+  private readonly restOnce: REST;
   private readonly log: Logger;
   private readonly now: () => Date;
   private botUserId: string | undefined;
 
   constructor(options: RepliesOptions) {
     this.rest = options.rest;
+    this.restOnce = options.restOnce ?? options.rest;
     this.log = options.logger;
     this.now = options.now ?? (() => new Date());
   }
@@ -136,20 +148,55 @@ export class Replies {
   }
 
   /**
-   * A new channel message. The nonce makes a retried post (REST retries 5xx) land once within Discord's nonce
-   * window; a post of an earlier life of the bot (it died before recording the message id, and came back
-   * later than the window) is found among the channel's latest messages and edited instead of posted again.
+   * A new message for the job: a follow-up of the interaction while its token lives (it needs no channel
+   * permission and has the interaction's upload limit), a channel post after. Sent once: a follow-up through
+   * the client that never repeats a request, a channel post with the job's nonce. Whoever tries again after a
+   * failure looks for this message first (`findEarlierPost`).
+   */
+  async postNew(target: ReplyTarget, message: ReplyMessage): Promise<SentReply> {
+    if (this.tokenUsable(target)) {
+      try {
+        const res = (await this.restOnce.post(
+          Routes.webhook(target.applicationId, target.interactionToken!),
+          {
+            body: messageBody(message),
+            files: files(message),
+            auth: false,
+            query: new URLSearchParams({ wait: "true" }),
+          },
+        )) as { id?: string };
+        return { route: "follow-up", messageId: res.id };
+      } catch (err) {
+        if (!isDeadToken(err)) throw err;
+        this.log.info({ jobId: target.jobId }, "interaction token no longer valid; posting in the channel");
+      }
+    }
+    return this.postInChannel(target, message);
+  }
+
+  /**
+   * A new channel message, or the job's earlier post edited: a post of an earlier life of the bot (it died
+   * before recording the message id, and came back later than Discord's nonce window) is found among the
+   * channel's latest messages and edited instead of posted again.
    */
   async post(target: ReplyTarget, message: ReplyMessage): Promise<SentReply> {
     const earlier = await this.findEarlierPost(target);
     if (earlier) {
-      this.log.info({ jobId: target.jobId, messageId: earlier }, "found the job's earlier post; editing it");
-      await this.rest.patch(Routes.channelMessage(target.channelId, earlier), {
+      this.log.info(
+        { jobId: target.jobId, messageId: earlier.id },
+        "found the job's earlier post; editing it",
+      );
+      await this.rest.patch(Routes.channelMessage(target.channelId, earlier.id), {
         body: messageBody(message),
         files: files(message),
       });
-      return { route: "channel-edit", messageId: earlier };
+      return { route: "channel-edit", messageId: earlier.id };
     }
+    return this.postInChannel(target, message);
+  }
+
+  /** The nonce makes a retried post (REST retries 5xx) land once within Discord's nonce window. */
+  private async postInChannel(target: ReplyTarget, message: ReplyMessage): Promise<SentReply> {
     const res = (await this.rest.post(Routes.channelMessages(target.channelId), {
       body: { ...messageBody(message), nonce: `kling-job-${target.jobId}`, enforce_nonce: true },
       files: files(message),
@@ -157,21 +204,25 @@ export class Replies {
     return { route: "channel-post", messageId: res.id };
   }
 
-  /** The bot's own earlier post for this job among the channel's latest messages, if any. */
-  private async findEarlierPost(target: ReplyTarget): Promise<string | undefined> {
+  /**
+   * The bot's own earlier post for this job among the channel's latest messages, if any: a message that names
+   * the requester and whose embed title carries the job's number (numbers are per server, and a channel is in
+   * one server).
+   */
+  async findEarlierPost(target: ReplyTarget): Promise<APIMessage | undefined> {
     try {
       this.botUserId ??= ((await this.rest.get(Routes.user("@me"))) as { id: string }).id;
       const latest = (await this.rest.get(Routes.channelMessages(target.channelId), {
         query: new URLSearchParams({ limit: String(EARLIER_POST_SCAN) }),
       })) as APIMessage[];
-      const title = new RegExp(`#${target.jobId}(?!\\d)`);
+      const title = new RegExp(`#${target.jobNumber}(?!\\d)`);
       const mention = `<@${target.userId}>`;
       return latest.find(
         (m) =>
           m.author?.id === this.botUserId &&
           m.content.includes(mention) &&
           m.embeds.some((e) => title.test(e.title ?? "")),
-      )?.id;
+      );
     } catch (err) {
       // No history permission, or Discord did not answer: post (the nonce still guards a quick retry).
       this.log.warn({ err, jobId: target.jobId }, "could not look for an earlier post of this job");

@@ -33,17 +33,17 @@ export const en = {
   "progress.waiting.turn":
     "Waiting for its turn: place **{place}** in the queue. Videos are sent a few at a time, taking turns between servers; this message moves with the queue.",
   "progress.title": "Video #{job} — generating",
-  "progress.elapsed": "Generating — {elapsed} elapsed",
   "progress.elapsedLeft": "Generating — {elapsed} elapsed, about {left} left",
-  "progress.elapsedAlmostDone": "Generating — {elapsed} elapsed, almost done",
+  "progress.overdue": "Generating — {elapsed} elapsed, longer than the usual {usual}; it should be done soon",
 
-  // A finished video
+  // A finished video: a new message that pings the requester; their reply then points to it
   "delivered.title": "Video #{job}",
-  "delivered.done": "Done in {took} — **{charged}** charged.",
+  "delivered.done": "Done in {took} — **{charged}** charged; the server has {balance} left.",
   "delivered.link": "[Download the video]({url}) ({why}; the link expires).",
   "delivered.ping": "{mention} your video is ready.",
   "delivered.why.tooLarge": "it is larger than the {mib} MiB upload limit here",
   "delivered.why.refused": "Discord refused the file as too large",
+  "delivered.pointer": "**Video #{job}** is ready: {link}",
 
   // A job that ended without a video
   "failed.title": "Video #{job} — failed",
@@ -156,6 +156,10 @@ export const en = {
   "status.reason": "Reason: {reason}",
   "status.refunded": "refunded",
   "status.replyLink": "reply",
+  "status.videoLink": "video",
+  // `when` is a Discord timestamp that reads "in 23 hours"
+  "status.download": "[download link]({url}) (expires {when})",
+  "status.downloadExpired": "the download link has expired",
 
   // /video history
   "history.title": "Your recent videos",
@@ -219,10 +223,14 @@ export const en = {
   "rule.duration":
     "This server allows videos of at most {max} seconds; you asked for {duration}. Pick a shorter duration.",
   "rule.sound": "This server doesn't allow videos with sound. Set `sound` to False.",
-  "rule.member-jobs":
-    "You already have {limit} videos in the works, the most this server allows at once. Wait for one to finish.",
-  "rule.server-jobs":
-    "This server already has {limit} videos in the works, the most it allows at once. Try again in a few minutes.",
+  "rule.member-jobs.one":
+    "You already have {count} video in the works, the most this server allows at once. Wait for it to finish.",
+  "rule.member-jobs.other":
+    "You already have {count} videos in the works, the most this server allows at once. Wait for one to finish.",
+  "rule.server-jobs.one":
+    "This server already has {count} video in the works, the most it allows at once. Try again in a few minutes.",
+  "rule.server-jobs.other":
+    "This server already has {count} videos in the works, the most it allows at once. Try again in a few minutes.",
   "rule.daily-cap":
     "This video costs {cost}; you have spent {spent} of your {cap} for today (UTC). Try a cheaper video, or wait until tomorrow.",
   "rule.title": "Not allowed here",

@@ -33,17 +33,18 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "progress.waiting.turn":
     "順番待ち：キューの **{place}** 番目です。動画は数本ずつ、サーバー間で順番に送られます。順番が進むとこのメッセージも更新されます。",
   "progress.title": "動画 #{job} — 生成中",
-  "progress.elapsed": "生成中 — 経過 {elapsed}",
   "progress.elapsedLeft": "生成中 — 経過 {elapsed}、残り約 {left}",
-  "progress.elapsedAlmostDone": "生成中 — 経過 {elapsed}、まもなく完了します",
+  "progress.overdue":
+    "生成中 — 経過 {elapsed}。いつもの {usual} より長くかかっていますが、まもなく完了するはずです",
 
   // A finished video
   "delivered.title": "動画 #{job}",
-  "delivered.done": "{took}で完成しました（**{charged}** を消費）。",
+  "delivered.done": "{took}で完成しました（**{charged}** を消費、サーバーの残りは {balance}）。",
   "delivered.link": "[動画をダウンロード]({url})（{why}。リンクには有効期限があります）",
   "delivered.ping": "{mention} 動画ができました。",
   "delivered.why.tooLarge": "ここでのアップロード上限（{mib} MiB）を超えています",
   "delivered.why.refused": "ファイルが大きすぎると Discord に拒否されました",
+  "delivered.pointer": "**動画 #{job}** ができました：{link}",
 
   // A job that ended without a video
   "failed.title": "動画 #{job} — 失敗",
@@ -159,6 +160,9 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "status.reason": "理由：{reason}",
   "status.refunded": "返金済み",
   "status.replyLink": "返信",
+  "status.videoLink": "動画",
+  "status.download": "[ダウンロードリンク]({url})（{when}に期限切れ）",
+  "status.downloadExpired": "ダウンロードリンクは期限切れです",
 
   // /video history
   "history.title": "最近の動画",
@@ -223,10 +227,14 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "rule.duration":
     "このサーバーで作れる動画は最長 {max} 秒です（指定は {duration} 秒）。短い長さを選んでください。",
   "rule.sound": "このサーバーでは音声付きの動画は作れません。`sound` を False にしてください。",
-  "rule.member-jobs":
-    "あなたの動画はすでに {limit} 本が進行中で、このサーバーで同時に作れる上限です。どれかが終わるまでお待ちください。",
-  "rule.server-jobs":
-    "このサーバーではすでに {limit} 本の動画が進行中で、同時に作れる上限です。数分後にもう一度お試しください。",
+  "rule.member-jobs.one":
+    "あなたの動画はすでに {count} 本が進行中で、このサーバーで同時に作れる上限です。終わるまでお待ちください。",
+  "rule.member-jobs.other":
+    "あなたの動画はすでに {count} 本が進行中で、このサーバーで同時に作れる上限です。どれかが終わるまでお待ちください。",
+  "rule.server-jobs.one":
+    "このサーバーではすでに {count} 本の動画が進行中で、同時に作れる上限です。数分後にもう一度お試しください。",
+  "rule.server-jobs.other":
+    "このサーバーではすでに {count} 本の動画が進行中で、同時に作れる上限です。数分後にもう一度お試しください。",
   "rule.daily-cap":
     "この動画は {cost} かかります。本日（UTC）の上限 {cap} のうち、すでに {spent} を使っています。安い動画にするか、明日までお待ちください。",
   "rule.title": "ここでは作れません",

@@ -103,9 +103,17 @@ export async function acceptVideoRequest(s: JobServices, input: AcceptInput): Pr
         refuse({ rule: "daily-cap", cap: settings.dailyCap, spent, cost: estimated });
       }
       const needsApproval = settings.approvalAbove > 0 && estimated > settings.approvalAbove;
+      // The server's next job number, under the lock already held: a refusal from here on (not enough
+      // credits) rolls this back with the job, so numbers have no gaps.
+      const [counter] = await tx
+        .update(guilds)
+        .set({ lastJobNumber: sql`${guilds.lastJobNumber} + 1` })
+        .where(eq(guilds.id, input.guildId))
+        .returning({ number: guilds.lastJobNumber });
       const [job] = await tx
         .insert(jobs)
         .values({
+          number: counter!.number,
           interactionId: input.interactionId,
           guildId: input.guildId,
           channelId: input.channelId,

@@ -1,7 +1,9 @@
-import { captureCredits } from "../ledger/index.js";
+import { and, eq } from "drizzle-orm";
+import { jobs } from "../db/schema.js";
+import { balanceAfterCapture, captureCredits, getBalance } from "../ledger/index.js";
 import { DownloadError, type DownloadFailure } from "./download.js";
-import { failJob, rememberMessage } from "./fail.js";
-import type { FinishedVideo, VideoUnavailableWhy } from "./port.js";
+import { failJob, tell } from "./fail.js";
+import type { FinishedVideo, VideoPosted, VideoUnavailableWhy } from "./port.js";
 import { type JobRow, releaseLease, transitionJob } from "./repository.js";
 import { backoff, type JobServices } from "./services.js";
 
@@ -42,8 +44,18 @@ async function completeJob(s: JobServices, job: JobRow, patch: Partial<JobRow>):
   });
 }
 
-/** Fetch the finished video (within what the adapter can attach), hand it over, then complete the job. */
+/**
+ * Fetch the finished video (within what the adapter can attach), post the message that carries it, point the
+ * job's reply to it, then complete the job. The message is posted once: its start is recorded before the
+ * post, so a later attempt (after a lost answer or a restart) looks for it first, before fetching anything;
+ * and its id is recorded at once, so an attempt after that only points to it and completes.
+ */
 export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | undefined> {
+  if (job.videoMessageId) return pointAndComplete(s, job, job.videoMessageId, job.videoAttached);
+  if (job.videoPostStartedAt) {
+    const found = await s.port.findVideo(job);
+    if (found) return videoPosted(s, job, found);
+  }
   const limit = Math.min(s.port.attachmentLimit(job), s.settings.maxVideoBytes);
   const url = job.resultUrl!;
   let video: FinishedVideo;
@@ -59,15 +71,45 @@ export async function deliverJob(s: JobServices, job: JobRow): Promise<JobRow | 
   }
   const charged = job.chargedCost ?? job.estimatedCost;
   const tookMs = (job.finishedAt ?? s.now()).getTime() - job.createdAt.getTime();
-  let messageId: string | undefined;
+  const balance = balanceAfterCapture(await getBalance(s.db, job.guildId), job.estimatedCost, charged);
+  if (!job.videoPostStartedAt) await recordVideo(s, job, { videoPostStartedAt: s.now() });
+  let posted: VideoPosted;
   try {
-    messageId = (await s.port.delivered(job, { video, charged, tookMs })).messageId;
+    posted = await s.port.delivered(job, { video, charged, tookMs, balance });
   } catch (err) {
     return retryDelivery(s, job, err);
   }
-  await rememberMessage(s, job, messageId);
+  return videoPosted(s, job, posted);
+}
+
+/** The video's message exists: its id is kept at once, then the reply points to it and the job completes. */
+async function videoPosted(s: JobServices, job: JobRow, posted: VideoPosted): Promise<JobRow | undefined> {
+  await recordVideo(s, job, { videoMessageId: posted.messageId, videoAttached: posted.attached });
+  return pointAndComplete(s, job, posted.messageId, posted.attached);
+}
+
+/** Keep what is known of the video's message on the job (while this process holds it). */
+async function recordVideo(
+  s: JobServices,
+  job: JobRow,
+  patch: Pick<Partial<JobRow>, "videoPostStartedAt" | "videoMessageId" | "videoAttached">,
+): Promise<void> {
+  await s.db
+    .update(jobs)
+    .set(patch)
+    .where(and(eq(jobs.id, job.id), eq(jobs.guildId, job.guildId), eq(jobs.leaseOwner, s.owner)));
+}
+
+/** The video is posted: the job's reply points to it (a reply that cannot be edited is left), then done. */
+async function pointAndComplete(
+  s: JobServices,
+  job: JobRow,
+  messageId: string,
+  attached: boolean | null,
+): Promise<JobRow | undefined> {
+  await tell(s, job, (port) => port.pointToVideo(job, { messageId }));
   const done = await completeJob(s, job, {});
-  s.logger.info({ jobId: job.id, attached: Boolean(video.file) }, "video delivered");
+  s.logger.info({ jobId: job.id, messageId, attached }, "video delivered");
   return done;
 }
 

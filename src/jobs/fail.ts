@@ -6,11 +6,7 @@ import { type JobRow, transitionJob } from "./repository.js";
 import type { JobServices } from "./services.js";
 
 /** Keep the message the adapter says now shows the job, to edit it through the channel later. */
-export async function rememberMessage(
-  s: JobServices,
-  job: JobRow,
-  messageId: string | undefined,
-): Promise<void> {
+async function rememberMessage(s: JobServices, job: JobRow, messageId: string | undefined): Promise<void> {
   if (!messageId || job.replyMessageId === messageId) return;
   job.replyMessageId = messageId;
   await s.db

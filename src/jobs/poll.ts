@@ -1,17 +1,37 @@
 import { KlingError } from "../kling/errors.js";
-import type { TaskStatus } from "../kling/types.js";
+import { expectedRunTimeMs } from "../kling/pricing.js";
+import { isTaskType, type TaskStatus } from "../kling/types.js";
 import { chargeOfFailure, noteChargedFailure } from "./charged-failures.js";
 import { failJob, tell } from "./fail.js";
+import type { ProgressFigures } from "./port.js";
 import { type JobRow, releaseLease, transitionJob, typicalRunTimeMs } from "./repository.js";
+import { storedRequest } from "./request.js";
 import { backoff, type JobServices } from "./services.js";
 
-async function estimateFor(s: JobServices, taskType: string): Promise<number | undefined> {
-  const hit = s.estimates.get(taskType);
+/** Progress is shown in steps of this much, elapsed time and estimate alike. */
+const PROGRESS_STEP_MS = 5_000;
+/** How long a typical run time read from the finished jobs is kept before it is read again. */
+const ESTIMATE_TTL_MS = 60_000;
+
+/**
+ * How long a job of this type takes: the median of the latest finished jobs of its type, or, before any has
+ * finished, a first guess from the request's length. Only a median is cached: without one the next check
+ * reads again, so the first finished job of a type counts at once.
+ */
+export async function estimateFor(s: JobServices, job: JobRow): Promise<number> {
   const now = s.now().getTime();
-  if (hit && now - hit.at < 60_000) return hit.value;
-  const value = await typicalRunTimeMs(s.db, taskType);
-  s.estimates.set(taskType, { at: now, value });
+  const hit = s.estimates.get(job.taskType);
+  if (hit && now - hit.at < ESTIMATE_TTL_MS) return hit.value;
+  const value = await typicalRunTimeMs(s.db, job.taskType);
+  if (value === undefined) return firstEstimate(job);
+  s.estimates.set(job.taskType, { at: now, value });
   return value;
+}
+
+function firstEstimate(job: JobRow): number {
+  const type = job.taskType;
+  if (!isTaskType(type)) return expectedRunTimeMs("std-text-to-video");
+  return expectedRunTimeMs(type, storedRequest(job).generate.duration);
 }
 
 /** Check a running job's task; show progress, hand it to delivery, or fail it. */
@@ -94,8 +114,8 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
 }
 
 /**
- * Tell the adapter the job's progress when an edit is due and what it would show changed (elapsed time in
- * 10 s steps, the estimate's share in 5 % steps); returns what to record of it.
+ * Tell the adapter the job's progress when an edit is due and what it would show changed; returns what to
+ * record of it.
  */
 async function showProgress(
   s: JobServices,
@@ -105,18 +125,23 @@ async function showProgress(
 ): Promise<Partial<JobRow>> {
   const last = job.lastEditAt ?? job.createdAt;
   if (now.getTime() - last.getTime() < s.settings.progressIntervalMs) return {};
-  const estimateMs = await estimateFor(s, job.taskType);
-  const shown = progressSignature(elapsedMs, estimateMs);
+  const figures = progressFigures(elapsedMs, await estimateFor(s, job));
+  const shown = progressSignature(figures);
   if (shown === job.progress?.shown) return {};
-  await tell(s, job, (port) => port.progress(job, { elapsedMs, estimateMs }));
+  await tell(s, job, (port) => port.progress(job, figures));
   return { lastEditAt: now, progress: { shown, at: now.toISOString() } };
 }
 
-/** What a reader would notice of a progress message: elapsed time in 10 s steps, the share in 5 % steps. */
-export function progressSignature(elapsedMs: number, estimateMs: number | undefined): string {
-  const elapsed = Math.floor(elapsedMs / 10_000);
-  if (!estimateMs || estimateMs <= 0) return `${elapsed}`;
-  const share = Math.floor(Math.min(elapsedMs / estimateMs, 0.95) * 20);
-  const left = Math.ceil(Math.max(estimateMs - elapsedMs, 0) / 10_000);
-  return `${elapsed}:${share}:${left}`;
+/**
+ * What a progress message shows: the time since the job was sent and its estimate, each rounded to the same
+ * 5 s step (the estimate at least one step), so that the time left on screen is exactly their difference.
+ */
+export function progressFigures(elapsedMs: number, estimateMs: number): ProgressFigures {
+  const step = (ms: number) => Math.round(Math.max(ms, 0) / PROGRESS_STEP_MS) * PROGRESS_STEP_MS;
+  return { elapsedMs: step(elapsedMs), estimateMs: Math.max(step(estimateMs), PROGRESS_STEP_MS) };
+}
+
+/** Everything a progress message shows follows from these two figures: an edit only when one changed. */
+export function progressSignature(figures: ProgressFigures): string {
+  return `${figures.elapsedMs}/${figures.estimateMs}`;
 }

@@ -50,6 +50,22 @@ export interface Posted {
   messageId?: string | undefined;
 }
 
+/** The message that carries a finished video, once posted (or found again). */
+export interface VideoPosted {
+  messageId: string;
+  /** The message carries the file (true), or only its link (false). */
+  attached: boolean;
+}
+
+/**
+ * A job's progress as shown: elapsed time since it was sent to the API and the time it is expected to take,
+ * both in the same rounded steps, so that elapsed + left = the estimate on screen.
+ */
+export interface ProgressFigures {
+  elapsedMs: number;
+  estimateMs: number;
+}
+
 export interface JobPort {
   /** The largest file the adapter could attach for this job now; the flow downloads no more than this. */
   attachmentLimit(job: JobRow): number;
@@ -60,9 +76,22 @@ export interface JobPort {
    */
   waiting(job: JobRow, info: { place: number; why: "slowed" | "turn" }): Promise<Posted>;
   /** The API is working on the job. */
-  progress(job: JobRow, info: { elapsedMs: number; estimateMs: number | undefined }): Promise<Posted>;
-  /** The video is ready. Throws when the adapter could not show it (the flow retries later). */
-  delivered(job: JobRow, info: { video: FinishedVideo; charged: number; tookMs: number }): Promise<Posted>;
+  progress(job: JobRow, figures: ProgressFigures): Promise<Posted>;
+  /**
+   * The video is ready: post the message that carries it, which tells the requester (`balance`: the server's
+   * credits once the charge is settled). Throws when the adapter could not post it (the flow retries later).
+   */
+  delivered(
+    job: JobRow,
+    info: { video: FinishedVideo; charged: number; tookMs: number; balance: number },
+  ): Promise<VideoPosted>;
+  /**
+   * The message that carries the video, if an earlier attempt posted it but its id was never recorded (the
+   * answer was lost, or the process died); undefined when none is found.
+   */
+  findVideo(job: JobRow): Promise<VideoPosted | undefined>;
+  /** The video's message is posted: the job's reply now points to it. */
+  pointToVideo(job: JobRow, info: { messageId: string }): Promise<Posted>;
   /** The job ended without a video; its held credits are returned. */
   failed(job: JobRow, failure: Failure): Promise<Posted>;
 }

@@ -164,6 +164,20 @@ export async function findGuildJob(db: Database, guildId: string, id: number): P
   return row;
 }
 
+/** A job by the number members see, within their server only. */
+export async function findJobByNumber(
+  db: Database,
+  guildId: string,
+  number: number,
+): Promise<JobRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.guildId, guildId), eq(jobs.number, number)))
+    .limit(1);
+  return row;
+}
+
 export async function recentJobsOfUser(
   db: Database,
   guildId: string,

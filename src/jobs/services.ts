@@ -36,8 +36,8 @@ export interface JobServices {
    * incident `key`; the member is told only that the bot cannot make videos right now.
    */
   alert(incident: { key: string; text: string }): void;
-  /** Typical run time per task type, cached for a minute (the estimate of time left). */
-  estimates: Map<string, { at: number; value: number | undefined }>;
+  /** Typical run time per task type, cached for a minute (the estimate of time left); only known figures. */
+  estimates: Map<string, { at: number; value: number }>;
   settings: JobSettings;
 }
 

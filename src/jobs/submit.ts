@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { isConnectionError } from "../db/transient.js";
 import { KlingCancelledError, KlingError, KlingRequestError } from "../kling/errors.js";
 import { failJob, tell } from "./fail.js";
+import { estimateFor, progressFigures } from "./poll.js";
 import type { Failure } from "./port.js";
 import { queuePlace } from "./queue.js";
 import { type JobRow, transitionJob } from "./repository.js";
@@ -51,7 +52,8 @@ export async function submitJob(s: JobServices, pending: JobRow): Promise<JobRow
     s.logger.error({ jobId: pending.id, taskId }, "task created for a job that moved on meanwhile");
     return undefined;
   }
-  await tell(s, running, (port) => port.progress(running, { elapsedMs: 0, estimateMs: undefined }));
+  const figures = progressFigures(0, await estimateFor(s, running));
+  await tell(s, running, (port) => port.progress(running, figures));
   return running;
 }
 

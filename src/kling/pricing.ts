@@ -61,6 +61,18 @@ export function costOfRequest(req: Pick<GenerateRequest, "type" | "duration" | "
   return cost(req.type, req.duration, req.sound);
 }
 
+/**
+ * A first guess of how long the API takes to make a video, for the progress bar until a job of the same type
+ * has finished (then the median of real run times replaces it). The API publishes no figures; these are
+ * typical ones: half a minute plus, per second of video, 12 s on Standard and 20 s on Pro; an edit, whose
+ * price is fixed because its length follows the source, a fixed 150 s (Standard) or 200 s (Pro).
+ */
+export function expectedRunTimeMs(type: TaskType, duration: number = DEFAULTS.duration): number {
+  const pro = type.startsWith("pro-") || type.startsWith("o3-pro-");
+  if (PRICES[type].basis === "fixed") return pro ? 200_000 : 150_000;
+  return 30_000 + (pro ? 20_000 : 12_000) * duration;
+}
+
 /** The price in words, for help texts and the README: "80/s with audio, 54/s without", "48/s", "435 fixed". */
 export function describePrice(type: TaskType): string {
   const price = PRICES[type];

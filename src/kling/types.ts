@@ -97,6 +97,12 @@ export interface GenerateRequest {
   keepOriginalSound?: boolean;
 }
 
+/**
+ * How long the bot counts on a finished task's video link (`response[0]`). The API promises none: Kling's own
+ * service deletes its files after 30 days, other hosts after 24 h to 7 days; the bot counts the shortest.
+ */
+export const RESULT_URL_LIFETIME_MS = 24 * 3_600_000;
+
 /** A task's state as the bot sees it, normalised from the API's status words by the client. */
 export type TaskStatus =
   | { state: "running"; taskId: string; rawStatus: string; consumedCredits?: number }

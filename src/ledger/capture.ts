@@ -29,6 +29,15 @@ interface CaptureResult {
 }
 
 /**
+ * The balance once a job's hold of `held` is settled to `charged`, as `captureCredits` does it: the unused part
+ * comes back; an excess is taken as far as the balance goes.
+ */
+export function balanceAfterCapture(balance: number, held: number, charged: number): number {
+  const back = balance + Math.max(held - charged, 0);
+  return back - Math.min(Math.max(charged - held, 0), back);
+}
+
+/**
  * Settle a job's hold to what the API charged: a `capture` row gives back the unused part; if the API
  * charged more than was held, an `adjustment` row takes the excess (as much as the balance has) and is
  * flagged. Sets `jobs.charged_cost`. Idempotent; refused after a release.

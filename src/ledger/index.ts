@@ -10,7 +10,7 @@
 
 export { allowanceMonth, nextTopUp, setAllowance, topUpAllowances } from "./allowance.js";
 export { getBalance } from "./balance.js";
-export { captureCredits } from "./capture.js";
+export { balanceAfterCapture, captureCredits } from "./capture.js";
 export { LedgerError } from "./errors.js";
 export { grantCredits } from "./grant.js";
 export { ensureGuild, ensureGuilds } from "./guild.js";

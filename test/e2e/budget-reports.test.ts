@@ -3,7 +3,7 @@ import { and, eq, like } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseAdminArgs } from "../../src/admin/args.js";
 import { runAdminCommand } from "../../src/admin/verbs.js";
-import { creditLedger } from "../../src/db/schema.js";
+import { creditLedger, jobs } from "../../src/db/schema.js";
 import { checkInvariants, ensureGuild, getBalance, grantCredits } from "../../src/ledger/index.js";
 import type { FakeMessage, OptionValue } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
@@ -104,10 +104,13 @@ describe.each(testDrivers())("managers' reports on %s", (driver) => {
   /** A video of `user` in their server, delivered (or failed, for a `[fail]` prompt). */
   async function video(as: As, prompt: string, options: Record<string, OptionValue> = {}) {
     const { id } = await send("video", "text", { prompt, ...options }, as);
-    await stack.discord.waitFor(() => {
-      const m = stack.discord.interactionState(id)?.original;
-      return m && (m.attachments.length > 0 || JSON.stringify(m.embeds).includes("failed")) ? m : undefined;
-    }, 20_000);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const [job] = await stack.database.db.select().from(jobs).where(eq(jobs.interactionId, id));
+      if (job?.state === "completed" || job?.state === "failed") return;
+      if (Date.now() > deadline) throw new Error(`video "${prompt}" still ${job?.state}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** The table of a usage report: [name, model, videos, credits] per row, and the total row. */

@@ -5,10 +5,10 @@ import { openDatabase, queryRows } from "../../src/db/database.js";
 import { checkInvariants } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { updateSettings } from "../../src/moderation/store.js";
-import type { FakeMessage } from "../fakes/discord/index.js";
+import type { FakeDiscord } from "../fakes/discord/index.js";
 import { FixtureProcess } from "../helpers/child.js";
 import { PG_SERVER_UNAVAILABLE, type PgServer, startPgServer } from "../helpers/pg-server.js";
-import { GUILD_ID, mainEnv, startFakes, videoText } from "./harness.js";
+import { GUILD_ID, mainEnv, startFakes, videoMessage, videoText, waitForVideo } from "./harness.js";
 
 /**
  * The real entry point (`src/main.ts`) in a child process on a private Postgres server whose backends are
@@ -25,11 +25,11 @@ const KILL_EVERY_MS = 150;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What the member finally sees: the video, a failure that returned the credits, or an error reference. */
-function finalAnswer(m: FakeMessage | undefined): string | undefined {
+function finalAnswer(discord: FakeDiscord, id: string): string | undefined {
+  if (videoMessage(discord, id)) return "video";
+  const m = discord.interactionState(id)?.original;
   if (!m) return undefined;
-  if (m.attachments.length > 0) return "video";
   const title = String(m.embeds[0]?.title ?? "");
-  if (/^Video #\d+$/.test(title)) return "video";
   if (/— failed$/.test(title)) return "failed";
   if (/Something went wrong/.test(m.content)) return "error reference";
   return undefined;
@@ -109,8 +109,7 @@ describe("a bot whose database connections are killed mid-burst", () => {
       await alive("the killing to stop");
       expect(kills, "the killer terminated some of the bot's backends").toBeGreaterThan(rounds / 2);
 
-      const unanswered = () =>
-        ids.filter((id) => finalAnswer(discord.interactionState(id)?.original) === undefined);
+      const unanswered = () => ids.filter((id) => finalAnswer(discord, id) === undefined);
       await discord
         .waitFor(() => unanswered().length === 0, 30_000)
         .catch(() => {
@@ -125,13 +124,13 @@ describe("a bot whose database connections are killed mid-burst", () => {
         expect([4, 5], `first answer of ${id}`).toContain(discord.interactionState(id)?.callbackType);
       const outcomes = new Map<string, number>();
       for (const id of ids) {
-        const outcome = finalAnswer(discord.interactionState(id)?.original)!;
+        const outcome = finalAnswer(discord, id)!;
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       }
 
       // The killing has stopped: a new command is served normally.
       const last = await discord.sendInteraction(videoText(discord, "A calm sea after the storm"));
-      await discord.waitFor(() => discord.interactionState(last.id)?.original?.attachments.length, 20_000);
+      await waitForVideo(discord, last.id, { timeoutMs: 20_000 });
       expect(childExit).toBeUndefined();
 
       const db = await openDatabase({

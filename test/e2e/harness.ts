@@ -12,6 +12,7 @@ import {
   type FakeDiscord,
   type FakeDiscordOptions,
   type FakeGuildConfig,
+  type FakeMessage,
   startFakeDiscord,
 } from "../fakes/discord/index.js";
 import { openTestDatabase, type TestDatabase, type TestDriver } from "../helpers/db.js";
@@ -49,6 +50,44 @@ export function videoText(discord: FakeDiscord, prompt: string) {
     guildId: GUILD_ID,
     channelId: CHANNEL_ID,
   });
+}
+
+/**
+ * The message that carries a job's video, once posted: the follow-up of its interaction (while the token
+ * lived), else the channel post that names the requester and the job's number (read from the first reply).
+ */
+export function videoMessage(discord: FakeDiscord, interactionId: string): FakeMessage | undefined {
+  const state = discord.interactionState(interactionId);
+  if (!state) return undefined;
+  const followUp = state.followUps.find((m) => !m.deleted);
+  if (followUp) return followUp;
+  const original = state.original;
+  const first = original && [original.createdWith, ...original.edits].find((w) => w.body.embeds);
+  const number = first && /#(\d+)/.exec(JSON.stringify(first.body.embeds))?.[1];
+  if (!number) return undefined;
+  const title = new RegExp(`#${number}(?!\\d)`);
+  return discord
+    .channelMessages(state.channelId)
+    .find(
+      (m) =>
+        !m.deleted &&
+        m.createdWith.route === "channel" &&
+        m.content.includes(`<@${state.userId}>`) &&
+        m.embeds.some((e) => title.test(String(e.title))),
+    );
+}
+
+/** The job's video message once it carries the file (or its link: `linked`). */
+export function waitForVideo(
+  discord: FakeDiscord,
+  interactionId: string,
+  options: { linked?: boolean; timeoutMs?: number } = {},
+): Promise<FakeMessage> {
+  return discord.waitFor(() => {
+    const m = videoMessage(discord, interactionId);
+    if (!m) return undefined;
+    return options.linked || m.attachments.length > 0 ? m : undefined;
+  }, options.timeoutMs ?? 15_000);
 }
 
 export interface StackOptions {

@@ -7,7 +7,7 @@ import { ensureGuild, getBalance, grantCredits } from "../../src/ledger/index.js
 import type { OptionValue } from "../fakes/discord/builders.js";
 import type { FakeMessage } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
-import { CHANNEL_ID, GUILD_ID, type Stack, startStack } from "./harness.js";
+import { CHANNEL_ID, GUILD_ID, type Stack, startStack, waitForVideo } from "./harness.js";
 
 /**
  * A member whose Discord is in Japanese reads Japanese on every path, and one in English reads English:
@@ -124,16 +124,18 @@ describe.each(testDrivers())("the bot's languages on %s", (driver) => {
 
     it(`${locale}: queued, progress, the video, then status and history`, async () => {
       const { id } = await send("text", { prompt: "A paper boat" });
-      const done = await reply(id, (x) => x.attachments.length > 0);
-      const every = [done.createdWith, ...done.edits].map((w) => JSON.stringify(w.body));
+      const done = await waitForVideo(stack.discord, id);
       const [job] = await stack.database.db.select().from(jobs).where(eq(jobs.interactionId, id));
       expect(job?.locale).toBe(lang);
-      const number = String(job!.id);
+      const number = String(job!.number);
+      const pointer = await reply(id, (x) => x.content.includes(done.id));
+      const every = [pointer.createdWith, ...pointer.edits].map((w) => JSON.stringify(w.body));
       expect(every.some((b) => b.includes(t(lang, "reply.queued.title", { job: number })))).toBe(true);
       expect(every.some((b) => b.includes(t(lang, "progress.title", { job: number })))).toBe(true);
       expectLanguage(words(done));
+      expectLanguage(words(pointer));
 
-      const status = await send("status", { job: job!.id });
+      const status = await send("status", { job: job!.number });
       expectLanguage(words(await reply(status.id, (x) => (x.embeds?.length ?? 0) > 0)));
       const history = await send("history");
       expectLanguage(words(await reply(history.id, (x) => (x.embeds?.length ?? 0) > 0)));

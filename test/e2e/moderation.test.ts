@@ -5,7 +5,7 @@ import { creditLedger, jobs } from "../../src/db/schema.js";
 import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/index.js";
 import type { FakeMessage, OptionValue } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
-import { GUILD_ID, type Stack, startStack } from "./harness.js";
+import { GUILD_ID, type Stack, startStack, waitForVideo } from "./harness.js";
 
 /**
  * The moderated quota through the real discord.js client: who may do what, the server's rules on every
@@ -286,10 +286,7 @@ describe.each(testDrivers())("the moderated quota on %s", (driver) => {
       ),
     );
     expect(results.map((r) => r.callbackType).sort()).toEqual([4, 7]);
-    const done = await stack.discord.waitFor(() => {
-      const m = stack.discord.interactionState(id)?.original;
-      return m && m.attachments.length > 0 ? m : undefined;
-    }, 15_000);
+    const done = await waitForVideo(stack.discord, id);
     expect(done.attachments).toHaveLength(1);
     expect(generates()).toBe(sent + 1);
     expect(JSON.stringify(stack.discord.message(request.id)?.embeds)).toMatch(/Approved by/);

@@ -8,7 +8,7 @@ import type { KlingClient } from "../../src/kling/client.js";
 import { checkInvariants } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { TEST_DATABASE_URL } from "../helpers/db.js";
-import { CHANNEL_ID, GUILD_ID, type Stack, startStack } from "./harness.js";
+import { CHANNEL_ID, GUILD_ID, type Stack, startStack, waitForVideo } from "./harness.js";
 
 /**
  * Several pollers on one Postgres: the stack's own bot (gateway + poller) and two worker processes' worth
@@ -67,18 +67,16 @@ describe.runIf(TEST_DATABASE_URL)("several pollers on one Postgres", () => {
       ),
     );
     const messages = await Promise.all(
-      ids.map((id) =>
-        stack.discord.waitFor(() => {
-          const m = stack.discord.interactionState(id)?.original;
-          return m && m.attachments.length > 0 ? m : undefined;
-        }, 30_000),
-      ),
+      ids.map((id) => waitForVideo(stack.discord, id, { timeoutMs: 30_000 })),
     );
     // Let any would-be second delivery land before counting.
     await new Promise((r) => setTimeout(r, 1_000));
     for (const m of messages) {
       expect([m.createdWith, ...m.edits].filter((w) => w.files.length > 0)).toHaveLength(1);
     }
+    for (const id of ids) expect(stack.discord.interactionState(id)!.followUps).toHaveLength(1);
+    const uploads = stack.discord.channelMessages(CHANNEL_ID).flatMap((m) => [m.createdWith, ...m.edits]);
+    expect(uploads.filter((w) => w.files.length > 0)).toHaveLength(24);
     const db = stack.database.db;
     const rows = await db.select().from(jobs).where(eq(jobs.guildId, GUILD_ID));
     expect(rows.filter((j) => j.state === "completed")).toHaveLength(24);

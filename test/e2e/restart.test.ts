@@ -6,9 +6,19 @@ import { creditLedger, jobs } from "../../src/db/schema.js";
 import type { KlingSimulator } from "../../src/kling-sim/server.js";
 import { checkInvariants, getBalance } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
+import type { FakeDiscord } from "../fakes/discord/index.js";
 import { FixtureProcess } from "../helpers/child.js";
 import { createPgliteDir, createPostgresDatabase, testDrivers } from "../helpers/db.js";
-import { CHANNEL_ID, GUILD_ID, mainEnv, startFakes, USER_ID, videoText } from "./harness.js";
+import {
+  CHANNEL_ID,
+  GUILD_ID,
+  mainEnv,
+  startFakes,
+  USER_ID,
+  videoMessage,
+  videoText,
+  waitForVideo,
+} from "./harness.js";
 
 /**
  * The real entry point (`src/main.ts`) in child processes, killed with SIGKILL in the middle of a job and
@@ -60,10 +70,27 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     );
   }
 
+  /** Kill the process with SIGKILL and start the next one on the same database. */
+  async function restart(first: FixtureProcess, start: () => FixtureProcess): Promise<FixtureProcess> {
+    first.kill("SIGKILL");
+    await first.exited;
+    const second = start();
+    await waitStarted(second);
+    return second;
+  }
+
   async function ledger(db: DatabaseHandle, interactionId: string) {
     const [job] = await db.db.select().from(jobs).where(eq(jobs.interactionId, interactionId));
     const rows = await db.db.select().from(creditLedger).where(eq(creditLedger.jobId, job!.id));
     return { job: job!, movements: rows.map((r) => [r.kind, r.amount]).sort() };
+  }
+
+  /** Every upload of a file to the test channel, by any write of any message. */
+  function uploads(discord: FakeDiscord) {
+    return discord
+      .channelMessages(CHANNEL_ID)
+      .flatMap((m) => [m.createdWith, ...m.edits])
+      .filter((w) => w.files.length > 0);
   }
 
   function generates(sim: KlingSimulator) {
@@ -81,19 +108,11 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
       20_000,
     );
     expect(generates(sim)).toHaveLength(1);
-    first.kill("SIGKILL");
-    await first.exited;
-
-    const second = start();
-    await waitStarted(second);
-    const done = await discord.waitFor(() => {
-      const m = discord.interactionState(id)?.original;
-      return m && m.attachments.length > 0 ? m : undefined;
-    }, 30_000);
+    const second = await restart(first, start);
+    await waitForVideo(discord, id, { timeoutMs: 30_000 });
     // Let a would-be second delivery happen before counting.
     await new Promise((r) => setTimeout(r, 500));
-    const uploads = [done.createdWith, ...done.edits].filter((w) => w.files.length > 0);
-    expect(uploads).toHaveLength(1);
+    expect(uploads(discord)).toHaveLength(1);
     expect(generates(sim)).toHaveLength(1);
 
     second.kill("SIGTERM");
@@ -124,11 +143,7 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
       const check = () => (generates(sim).length > 0 ? resolve() : setTimeout(check, 20));
       check();
     });
-    first.kill("SIGKILL");
-    await first.exited;
-
-    const second = start();
-    await waitStarted(second);
+    const second = await restart(first, start);
     const failed = await discord.waitFor(() => {
       const m = discord.interactionState(id)?.original;
       return m && JSON.stringify(m.embeds).includes("failed") ? m : undefined;
@@ -164,7 +179,8 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
       const m = discord.interactionState(id)?.original;
       return m && JSON.stringify(m.embeds).includes("queued") ? m : undefined;
     }, 20_000);
-    // The token is gone and the member deleted the reply: the video must go out as a new channel post.
+    // The token is gone and the member deleted the reply: the video goes out as a channel post, and the
+    // reply cannot become a pointer.
     discord.expireToken(token);
     discord.inject({
       method: "PATCH",
@@ -190,11 +206,12 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     // Later than the nonce window: a repeated post with the same nonce would be a second message.
     await new Promise((r) => setTimeout(r, 800));
 
+    // The second life finds its earlier post and keeps it instead of posting again.
     const second = start();
     await waitStarted(second);
-    // The second life finds its earlier post and edits it with the video instead of posting again.
-    await discord.waitFor(
-      () => discord.channelMessages(CHANNEL_ID).find((m) => isPost(m) && m.edits.length > 0),
+    await second.waitFor(
+      (lines) => lines.some((l) => l.includes('"video delivered"')),
+      "the delivery",
       30_000,
     );
     second.kill("SIGTERM");
@@ -203,12 +220,13 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     expect(posts).toHaveLength(1);
     expect(posts[0]!.attachments).toHaveLength(1);
     expect(posts[0]!.allowed_mentions).toEqual({ parse: [], users: [USER_ID] });
+    expect(uploads(discord)).toHaveLength(1);
 
     const db = await openHere();
     try {
       const { job, movements } = await ledger(db, id);
       expect(job.state).toBe("completed");
-      expect(job.replyMessageId).toBe(posts[0]!.id);
+      expect(job.videoMessageId).toBe(posts[0]!.id);
       expect(movements).toEqual([
         ["capture", 0],
         ["hold", -300],
@@ -218,6 +236,46 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
       await db.close();
     }
   }, 60_000); // two process starts and a wait past the nonce window: slower than the default 30 s under load
+
+  it("posts a video once when it restarts after its follow-up was sent but not recorded", async () => {
+    const { discord, start, openHere } = await setup(300);
+    const first = start();
+    await waitStarted(first);
+    // The follow-up takes effect, but its answer never comes back before the bot dies.
+    discord.inject({
+      method: "POST",
+      path: /^\/webhooks\//,
+      processFirst: true,
+      delayMs: 30_000,
+      status: 500,
+      count: 1,
+    });
+    const { id } = await discord.sendInteraction(videoText(discord, "A lantern on the water"));
+    const posted = await discord.waitFor(() => videoMessage(discord, id), 30_000);
+    const second = await restart(first, start);
+    // The second life finds the follow-up in the channel, points the reply to it and completes the job.
+    const pointer = await discord.waitFor(() => {
+      const m = discord.interactionState(id)?.original;
+      return m?.content.includes(posted.id) ? m : undefined;
+    }, 30_000);
+    expect(pointer.embeds).toEqual([]);
+    await new Promise((r) => setTimeout(r, 500));
+    second.kill("SIGTERM");
+    await second.exited;
+    expect(discord.interactionState(id)!.followUps).toHaveLength(1);
+    expect(posted.pings).toEqual({ everyone: false, users: [USER_ID], roles: [] });
+    expect(uploads(discord)).toHaveLength(1);
+
+    const db = await openHere();
+    try {
+      const { job } = await ledger(db, id);
+      expect(job.state).toBe("completed");
+      expect(job.videoMessageId).toBe(posted.id);
+      expect((await checkInvariants(db.db)).ok).toBe(true);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
 
   it("takes over a killed process's job within seconds, not after its lease (JOB_LEASE_MS 120 s)", async () => {
     const { discord, sim, start } = await setup(1_000, {}, { JOB_LEASE_MS: "120000" });
@@ -234,16 +292,9 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
       const check = () => (sim.requests.some((r) => r.fault === "hang") ? resolve() : setTimeout(check, 20));
       check();
     });
-    first.kill("SIGKILL");
-    await first.exited;
-
-    const second = start();
-    await waitStarted(second);
+    const second = await restart(first, start);
     const startedAt = Date.now();
-    await discord.waitFor(() => {
-      const m = discord.interactionState(id)?.original;
-      return m && m.attachments.length > 0 ? m : undefined;
-    }, 30_000);
+    await waitForVideo(discord, id, { timeoutMs: 30_000 });
     const recoveryMs = Date.now() - startedAt;
     console.log(
       `recovery after SIGKILL on ${driver}: ${recoveryMs} ms from the new process's start to the video`,

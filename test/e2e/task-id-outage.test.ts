@@ -7,7 +7,7 @@ import { checkInvariants } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { FixtureProcess } from "../helpers/child.js";
 import { PG_SERVER_UNAVAILABLE, startPgServer } from "../helpers/pg-server.js";
-import { mainEnv, startFakes, videoText } from "./harness.js";
+import { mainEnv, startFakes, videoText, waitForVideo } from "./harness.js";
 
 /**
  * The database goes away after the API made a task and before the bot stored its id. The bot keeps the
@@ -59,14 +59,9 @@ describe.skipIf(PG_SERVER_UNAVAILABLE !== undefined)(
       await new Promise((r) => setTimeout(r, 1_000));
       await pg.start();
 
-      const done = await discord
-        .waitFor(() => {
-          const m = discord.interactionState(id)?.original;
-          return m && m.attachments.length > 0 ? m : undefined;
-        }, 40_000)
-        .catch((err) => {
-          throw new Error(`${err}\nbot log:\n${child.lines.slice(-40).join("\n")}`);
-        });
+      const done = await waitForVideo(discord, id, { timeoutMs: 40_000 }).catch((err) => {
+        throw new Error(`${err}\nbot log:\n${child.lines.slice(-40).join("\n")}`);
+      });
       expect(done.attachments).toHaveLength(1);
       child.kill("SIGTERM");
       await child.exited;

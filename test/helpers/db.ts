@@ -148,6 +148,9 @@ export async function createPgliteDir(): Promise<FreshDir> {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** Job numbers for test rows: unique in the process, so unique in every server. */
+let testJobNumber = 0;
+
 /** A job row with the required columns filled in, for ledger tests. */
 export async function insertTestJob(
   db: Database,
@@ -156,6 +159,7 @@ export async function insertTestJob(
   const [job] = await db
     .insert(schema.jobs)
     .values({
+      number: ++testJobNumber,
       interactionId: fields.interactionId ?? `it-${randomBytes(8).toString("hex")}`,
       guildId: fields.guildId,
       channelId: "100000000000000001",

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { creditLedger, jobs } from "../../src/db/schema.js";
 import { acceptVideoRequest, handOverJob } from "../../src/jobs/accept.js";
@@ -6,11 +6,19 @@ import { deliverJob } from "../../src/jobs/deliver.js";
 import { VideoFetcher } from "../../src/jobs/download.js";
 import { withLease } from "../../src/jobs/lease.js";
 import { pollJob } from "../../src/jobs/poll.js";
-import type { Failure, FinishedVideo, JobPort, Posted } from "../../src/jobs/port.js";
-import { claimDueJobs, type JobRow } from "../../src/jobs/repository.js";
+import type {
+  Failure,
+  FinishedVideo,
+  JobPort,
+  Posted,
+  ProgressFigures,
+  VideoPosted,
+} from "../../src/jobs/port.js";
+import { claimDueJobs, findJobByNumber, type JobRow } from "../../src/jobs/repository.js";
 import type { JobServices } from "../../src/jobs/services.js";
 import { submitJob } from "../../src/jobs/submit.js";
 import { KlingClient } from "../../src/kling/client.js";
+import { expectedRunTimeMs } from "../../src/kling/pricing.js";
 import { type KlingSimulator, startKlingSimulator } from "../../src/kling-sim/server.js";
 import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
@@ -26,8 +34,16 @@ import { openTestDatabase, type TestDatabase, testDrivers } from "../helpers/db.
 
 type Event =
   | { kind: "waiting"; jobId: number; place: number }
-  | { kind: "progress"; jobId: number; elapsedMs: number }
-  | { kind: "delivered"; jobId: number; video: FinishedVideo; charged: number }
+  | ({ kind: "progress"; jobId: number } & ProgressFigures)
+  | {
+      kind: "delivered";
+      jobId: number;
+      video: FinishedVideo;
+      charged: number;
+      balance: number;
+    }
+  | { kind: "looked"; jobId: number }
+  | { kind: "pointed"; jobId: number; messageId: string }
   | { kind: "failed"; jobId: number; failure: Failure };
 
 class RecordingPort implements JobPort {
@@ -35,6 +51,10 @@ class RecordingPort implements JobPort {
   limit = 10 * 1024 * 1024;
   /** Throw from `delivered`, as an adapter does when Discord refuses the message. */
   refuseDelivery = false;
+  /** Post, then throw from `delivered`: the answer was lost. */
+  loseAnswer = false;
+  /** The video messages posted, by job id (what `findVideo` can find). */
+  posted = new Map<number, VideoPosted>();
   attachmentLimit(): number {
     return this.limit;
   }
@@ -42,14 +62,29 @@ class RecordingPort implements JobPort {
     this.events.push({ kind: "waiting", jobId: job.id, place: info.place });
     return {};
   }
-  async progress(job: JobRow, info: { elapsedMs: number }): Promise<Posted> {
-    this.events.push({ kind: "progress", jobId: job.id, elapsedMs: info.elapsedMs });
+  async progress(job: JobRow, figures: ProgressFigures): Promise<Posted> {
+    this.events.push({ kind: "progress", jobId: job.id, ...figures });
     return {};
   }
-  async delivered(job: JobRow, info: { video: FinishedVideo; charged: number }): Promise<Posted> {
+  async delivered(
+    job: JobRow,
+    info: { video: FinishedVideo; charged: number; balance: number },
+  ): Promise<VideoPosted> {
     if (this.refuseDelivery) throw new Error("refused");
-    this.events.push({ kind: "delivered", jobId: job.id, video: info.video, charged: info.charged });
-    return { messageId: `m${job.id}` };
+    const { video, charged, balance } = info;
+    this.events.push({ kind: "delivered", jobId: job.id, video, charged, balance });
+    const posted = { messageId: `m${job.id}`, attached: Boolean(video.file) };
+    this.posted.set(job.id, posted);
+    if (this.loseAnswer) throw new Error("no answer");
+    return posted;
+  }
+  async findVideo(job: JobRow): Promise<VideoPosted | undefined> {
+    this.events.push({ kind: "looked", jobId: job.id });
+    return this.posted.get(job.id);
+  }
+  async pointToVideo(job: JobRow, info: { messageId: string }): Promise<Posted> {
+    this.events.push({ kind: "pointed", jobId: job.id, messageId: info.messageId });
+    return {};
   }
   async failed(job: JobRow, failure: Failure): Promise<Posted> {
     this.events.push({ kind: "failed", jobId: job.id, failure });
@@ -166,32 +201,47 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
     return job!;
   }
 
-  /** A job accepted (not yet handed over) for the test member, in `locale`. */
-  async function acceptJob(locale = "en"): Promise<JobRow> {
-    const accepted = await acceptVideoRequest(s, {
+  /** The test member's request, in `guildId` (default: the test guild). */
+  function accept(options: { locale?: string; guildId?: string; request?: VideoRequest } = {}) {
+    return acceptVideoRequest(s, {
       interactionId: `flow-${driver}-${++interaction}`,
-      guildId: GUILD,
+      guildId: options.guildId ?? GUILD,
       channelId: "910000000000000002",
       userId: "910000000000000003",
-      locale,
+      locale: options.locale ?? "en",
       applicationId: "910000000000000004",
       interactionToken: "token",
       tokenExpiresAt: new Date(clock.getTime() + 15 * 60_000),
-      request: REQUEST,
+      request: options.request ?? REQUEST,
       delivery: { attachmentSizeLimit: 10 * 1024 * 1024 },
       place: { memberRoleIds: [] },
     });
+  }
+
+  /** A job accepted (not yet handed over) for the test member, in `locale`. */
+  async function acceptJob(locale = "en", request = REQUEST): Promise<JobRow> {
+    const accepted = await accept({ locale, request });
     if (accepted.kind !== "accepted") throw new Error(accepted.kind);
     return accepted.job;
   }
 
   /** A job accepted, handed over and submitted: running on the simulator. */
-  async function runningJob(): Promise<JobRow> {
-    const job = await acceptJob();
+  async function runningJob(request = REQUEST): Promise<JobRow> {
+    const job = await acceptJob("en", request);
     await handOverJob(s, job, undefined);
     const running = await submitJob(s, await claim(job.id));
     expect(running?.state).toBe("running");
     return running!;
+  }
+
+  /** A running job whose task finished: polled once more, it waits in `delivering`. */
+  async function deliveringJob(): Promise<JobRow> {
+    const job = await runningJob();
+    sim.finish(job.klingTaskId!);
+    advance(10_000);
+    await pollJob(s, await claim(job.id));
+    expect((await row(job.id)).state).toBe("delivering");
+    return job;
   }
 
   it("is not due before it is handed over, and is due at once after", async () => {
@@ -236,11 +286,7 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
   });
 
   it("gives up after repeated delivery refusals, keeping the charge, and never downloads twice in one step", async () => {
-    const job = await runningJob();
-    sim.finish(job.klingTaskId!);
-    advance(10_000);
-    await pollJob(s, await claim(job.id));
-    expect((await row(job.id)).state).toBe("delivering");
+    const job = await deliveringJob();
     port.refuseDelivery = true;
     let attempts = 0;
     for (; attempts < 20; attempts++) {
@@ -260,16 +306,112 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
   });
 
   it("delivers the file within the adapter's limit, or tells it the file was too large", async () => {
-    const job = await runningJob();
-    sim.finish(job.klingTaskId!);
-    advance(10_000);
-    await pollJob(s, await claim(job.id));
+    const job = await deliveringJob();
     port.limit = 100;
     await deliverJob(s, await claim(job.id));
     const [event] = port.of(job.id, "delivered") as Extract<Event, { kind: "delivered" }>[];
     expect(event?.video.file).toBeUndefined();
     expect(event?.video.tooLarge?.limit).toBe(100);
-    expect((await row(job.id)).replyMessageId).toBe(`m${job.id}`);
+    expect(await row(job.id)).toMatchObject({ videoMessageId: `m${job.id}`, videoAttached: false });
+    expect(port.of(job.id, "pointed")).toEqual([{ kind: "pointed", jobId: job.id, messageId: `m${job.id}` }]);
+  });
+
+  it("numbers jobs per server from 1, and a refused request takes no number", async () => {
+    const [a, b] = ["910000000000000101", "910000000000000102"];
+    await ensureGuild(database.db, a, 1_000);
+    await ensureGuild(database.db, b, 1_000);
+    await updateSettings(database.db, a, () => ({ memberJobs: 2 }), 0);
+    const numberOf = async (guildId: string, request = REQUEST) => {
+      const result = await accept({ guildId, request });
+      return result.kind === "accepted" ? result.job.number : result.kind;
+    };
+    const costly: VideoRequest = {
+      ...REQUEST,
+      generate: { ...REQUEST.generate, type: "pro-text-to-video", duration: 15 },
+    };
+    expect(await numberOf(a)).toBe(1);
+    expect(await numberOf(a, costly)).toBe("insufficient"); // 810 credits asked, 800 left
+    expect(await numberOf(b)).toBe(1);
+    expect(await numberOf(a)).toBe(2);
+    expect(await numberOf(a)).toBe("refused"); // two jobs in flight, the most this server allows
+    expect(await numberOf(b)).toBe(2);
+    const rows = await database.db
+      .select({ guildId: jobs.guildId, number: jobs.number })
+      .from(jobs)
+      .where(inArray(jobs.guildId, [a, b]));
+    expect(rows.map((r) => `${r.guildId === a ? "a" : "b"}${r.number}`).sort()).toEqual([
+      "a1",
+      "a2",
+      "b1",
+      "b2",
+    ]);
+    // Another server's number finds nothing here.
+    expect(await findJobByNumber(database.db, "910000000000000103", 1)).toBeUndefined();
+    expect((await findJobByNumber(database.db, b, 2))?.guildId).toBe(b);
+  });
+
+  it("estimates the first job of a type from its length, and reads the median again until there is one", async () => {
+    const request: VideoRequest = {
+      ...REQUEST,
+      generate: { ...REQUEST.generate, type: "pro-text-to-video", duration: 10 },
+    };
+    const first = await runningJob(request);
+    const [shown] = port.of(first.id, "progress") as Extract<Event, { kind: "progress" }>[];
+    // Right after the submit: nothing elapsed, 30 s + 10 × 20 s expected.
+    expect(shown).toMatchObject({ elapsedMs: 0, estimateMs: expectedRunTimeMs("pro-text-to-video", 10) });
+    expect(s.estimates.has("pro-text-to-video")).toBe(false);
+    advance(20_400);
+    sim.finish(first.klingTaskId!);
+    await pollJob(s, await claim(first.id));
+    await deliverJob(s, await claim(first.id));
+    expect((await row(first.id)).state).toBe("completed");
+    // Within the minute a figure is kept: the next job of the type takes the real run time (20 s) at once.
+    const second = await runningJob(request);
+    expect(port.of(second.id, "progress")).toMatchObject([{ elapsedMs: 0, estimateMs: 20_000 }]);
+    advance(12_400);
+    await pollJob(s, await claim(second.id));
+    expect(port.of(second.id, "progress").at(-1)).toMatchObject({ elapsedMs: 10_000, estimateMs: 20_000 });
+    sim.finish(second.klingTaskId!, "failed");
+    advance(10_000);
+    await pollJob(s, await claim(second.id));
+  });
+
+  it("posts the video once: a retry looks for the earlier post first, a recorded one is only pointed to", async () => {
+    const job = await deliveringJob();
+    const balance = await getBalance(database.db, GUILD);
+    // The first attempt posts, but its answer is lost: the job only knows that a post started.
+    port.loseAnswer = true;
+    await deliverJob(s, await claim(job.id));
+    expect(await row(job.id)).toMatchObject({ state: "delivering", videoMessageId: null });
+    expect((await row(job.id)).videoPostStartedAt).not.toBeNull();
+    expect(port.of(job.id, "looked")).toHaveLength(0);
+    // The next attempt finds that post before fetching anything, and keeps it.
+    port.loseAnswer = false;
+    advance(10 * 60_000);
+    const requests = sim.requests.length;
+    await deliverJob(s, await claim(job.id));
+    expect(port.of(job.id, "looked")).toHaveLength(1);
+    expect(port.of(job.id, "delivered")).toHaveLength(1);
+    expect(sim.requests.length).toBe(requests);
+    const [delivered] = port.of(job.id, "delivered") as Extract<Event, { kind: "delivered" }>[];
+    // What the message says the server has left is what it has once the charge is settled.
+    expect(delivered?.balance).toBe(balance + job.estimatedCost - delivered!.charged);
+    expect(await getBalance(database.db, GUILD)).toBe(delivered?.balance);
+    expect(await row(job.id)).toMatchObject({
+      state: "completed",
+      videoMessageId: `m${job.id}`,
+      videoAttached: true,
+    });
+
+    // A job whose video message was recorded before the process stopped: pointed to and completed, not posted.
+    const other = await deliveringJob();
+    await database.db.update(jobs).set({ videoMessageId: "posted-before" }).where(eq(jobs.id, other.id));
+    await deliverJob(s, await claim(other.id));
+    expect(port.of(other.id, "delivered")).toHaveLength(0);
+    expect(port.of(other.id, "pointed")).toEqual([
+      { kind: "pointed", jobId: other.id, messageId: "posted-before" },
+    ]);
+    expect((await row(other.id)).state).toBe("completed");
   });
 
   it("claims only due, free jobs, never one it excludes or one another live lease holds", async () => {

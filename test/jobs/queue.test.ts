@@ -28,6 +28,7 @@ describe.each(testDrivers())("the queue's order on %s", (driver) => {
       .insert(jobs)
       .values({
         interactionId: String(800000000000000000n + BigInt(next)),
+        number: next,
         guildId: guild(g),
         channelId: "1",
         userId: "2",

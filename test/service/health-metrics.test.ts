@@ -172,14 +172,15 @@ describe("health and metrics of a running bot", () => {
         channelId: CHANNEL_ID,
       }),
     );
-    await discord.waitFor(() => discord.interactionState(sent.id)?.original?.attachments.length, 15_000);
-    // The row is marked completed just after the reply is edited.
+    await discord.waitFor(() => discord.interactionState(sent.id)?.followUps[0]?.attachments.length, 15_000);
+    // The row is marked completed just after the video is posted and the reply points to it.
     await waitUntil(async () => {
       const [job] = await database.db.select().from(jobs).where(eq(jobs.interactionId, sent.id));
       return job?.state === "completed";
     });
     // A job that waits to be sent (not due for a while, so the poller leaves it), accepted 90 s ago.
     await database.db.insert(jobs).values({
+      number: 1000,
       interactionId: "900000000000000777",
       guildId: GUILD_ID,
       channelId: CHANNEL_ID,

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import * as render from "../../src/discord/render.js";
+import { formatDuration } from "../../src/i18n/index.js";
+import { progressFigures } from "../../src/jobs/poll.js";
 
 const job: render.JobSummary = {
   id: 7,
+  number: 3,
   userId: "123456789012345678",
   display: {
     subcommand: "text",
@@ -34,24 +37,105 @@ describe("render", () => {
     expect(description).toContain("…");
   });
 
-  it("pings nobody unless the requester is named", () => {
+  it("pings the requester alone on the message that carries the video, and nobody anywhere else", () => {
     expect(render.queued("en", job, 10).pingUserId).toBeUndefined();
-    expect(render.delivered("en", job, { charged: 300, tookMs: 1000 }).pingUserId).toBeUndefined();
-    const fallback = render.delivered("en", job, { charged: 300, tookMs: 1000, pingUserId: job.userId });
-    expect(fallback.pingUserId).toBe(job.userId);
-    expect(fallback.content).toContain(`<@${job.userId}>`);
+    expect(render.progress("en", job, progressFigures(10_000, 90_000)).pingUserId).toBeUndefined();
+    const video = render.delivered("en", job, { charged: 300, tookMs: 1000, balance: 9_700 });
+    expect(video.pingUserId).toBe(job.userId);
+    expect(video.content).toBe(`<@${job.userId}> your video is ready.`);
+    const pointer = render.pointer("en", job, "https://discord.com/channels/1/2/3");
+    expect(pointer.pingUserId).toBeUndefined();
+    expect(pointer).toMatchObject({
+      content: "**Video #3** is ready: https://discord.com/channels/1/2/3",
+      embeds: [],
+    });
   });
 
-  it("caps the progress bar below 100% until done", () => {
-    const message = render.progress("en", job, { elapsedMs: 10 * 60_000, estimateMs: 60_000 });
-    const text = message.embeds[0]?.description ?? "";
-    expect(text).toMatch(/95%/);
-    expect(text).not.toMatch(/100%/);
+  it("numbers a job by its number in its server, never its internal id", () => {
+    const texts = [
+      render.queued("en", job, 10),
+      render.progress("ja", job, progressFigures(0, 90_000)),
+      render.delivered("en", job, { charged: 300, tookMs: 1000, balance: 0 }),
+      render.approvalRequest("en", job),
+    ].map((m) => JSON.stringify(m.embeds[0]?.title));
+    for (const title of texts) expect(title).toMatch(/#3\b/);
+    for (const title of texts) expect(title).not.toContain("#7");
+    // Buttons still carry the internal id.
+    expect(JSON.stringify(render.approvalRequest("en", job).components)).toContain("kb1:approve:7");
   });
 
-  it("rounds elapsed time so that unchanged progress renders the same", () => {
-    const a = render.progress("en", job, { elapsedMs: 31_000, estimateMs: 100_000 });
-    const b = render.progress("en", job, { elapsedMs: 33_000, estimateMs: 100_000 });
+  it("shows the balance after the charge, with plurals that read right", () => {
+    const one = render.delivered("en", job, { charged: 300, tookMs: 65_000, balance: 1 }).embeds[0]!;
+    expect(one.description).toContain(
+      "Done in 1m 05s — **300 credits** charged; the server has 1 credit left.",
+    );
+    const ja = render.delivered("ja", job, { charged: 300, tookMs: 65_000, balance: 1_234 }).embeds[0]!;
+    expect(ja.description).toContain(
+      "1分5秒で完成しました（**300 クレジット** を消費、サーバーの残りは 1,234 クレジット）。",
+    );
+    const rule = (limit: number) =>
+      render.refused("en", { rule: "member-jobs", limit }).embeds[0]!.description ?? "";
+    expect(rule(1)).toContain("You already have 1 video in the works");
+    expect(rule(1)).toContain("Wait for it to finish.");
+    expect(rule(2)).toContain("You already have 2 videos in the works");
+    const spent = (count: number) =>
+      JSON.stringify(
+        render.budget("en", {
+          balance: 0,
+          held: 0,
+          mineMonth: 0,
+          mineAll: 300,
+          mineJobs: count,
+          inFlight: [],
+        }),
+      );
+    expect(spent(1)).toContain("300 credits (1 video)");
+    expect(spent(2)).toContain("300 credits (2 videos)");
+  });
+});
+
+/** The seconds of a duration as the English catalogue writes it ("1m 25s", "5s"). */
+function seconds(text: string): number {
+  const m = /^(?:(\d+)m )?(\d+)s$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  return Number(m[1] ?? 0) * 60 + Number(m[2]);
+}
+
+describe("render, progress", () => {
+  const line = (elapsedMs: number, estimateMs: number) =>
+    render
+      .progress("en", job, progressFigures(elapsedMs, estimateMs))
+      .embeds[0]!.description!.split("\n\n")[1]!;
+
+  it("shows elapsed and left that add up to the estimate, and a share that is theirs", () => {
+    for (const estimateMs of [90_000, 137_000, 44_000]) {
+      const shown = progressFigures(0, estimateMs).estimateMs / 1000;
+      for (let elapsedMs = 0; elapsedMs < estimateMs - 5_000; elapsedMs += 1_700) {
+        const text = line(elapsedMs, estimateMs);
+        const m = /(\d+)%\nGenerating — (.+) elapsed, about (.+) left$/.exec(text);
+        expect(m, text).not.toBeNull();
+        const elapsed = seconds(m![2]!);
+        expect(elapsed + seconds(m![3]!)).toBe(shown);
+        expect(Number(m![1])).toBe(Math.floor((elapsed / shown) * 100));
+      }
+    }
+  });
+
+  it("counts a few seconds as a few seconds, not zero", () => {
+    expect(line(7_000, 90_000)).toContain("Generating — 5s elapsed, about 1m 25s left");
+    expect(line(0, 90_000)).toContain("0%");
+    expect(formatDuration("en", progressFigures(7_000, 90_000).elapsedMs)).toBe("5s");
+  });
+
+  it("never shows 100% while generating; past the estimate it says so, without a bar", () => {
+    const over = line(10 * 60_000, 60_000);
+    expect(over).toBe("Generating — 10m 00s elapsed, longer than the usual 1m 00s; it should be done soon");
+    expect(line(59_000, 60_000)).not.toMatch(/100%/);
+  });
+
+  it("renders the same for figures that round alike", () => {
+    const a = render.progress("en", job, progressFigures(31_000, 100_000));
+    const b = render.progress("en", job, progressFigures(32_000, 101_000));
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
 
@@ -73,6 +157,7 @@ describe("render, hostile prompts", () => {
   it("keeps every embed within Discord's limits, even with a huge result link", () => {
     const job: render.JobSummary = {
       id: 1,
+      number: 1,
       userId: "123456789012345678",
       display: { subcommand: "text", model: "pro", prompt: "p".repeat(3000) },
       estimatedCost: 1,
@@ -80,6 +165,7 @@ describe("render, hostile prompts", () => {
     const message = render.delivered("en", job, {
       charged: 1,
       tookMs: 1,
+      balance: 1,
       link: { url: `https://cdn.example/${"x".repeat(5000)}`, why: { kind: "too-large", limitMiB: 10 } },
     });
     const embed = message.embeds[0]!;

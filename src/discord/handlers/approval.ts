@@ -43,7 +43,7 @@ export async function approveClicked(
   const { interaction, locale, services: s } = ctx;
   const decision = await approveJob(s, job.guildId, job.id);
   if (decision.kind !== "done") {
-    return answer(interaction, render.notice(t(locale, "approval.tooLate", { job: String(job.id) })));
+    return answer(interaction, render.notice(t(locale, "approval.tooLate", { job: String(job.number) })));
   }
   const settings = await loadSettings(s.db, job.guildId);
   await interaction.update(
@@ -53,7 +53,7 @@ export async function approveClicked(
     t(l, "audit.approved", {
       actor: `<@${interaction.user.id}>`,
       user: `<@${job.userId}>`,
-      job: String(job.id),
+      job: String(job.number),
     }),
   );
 }
@@ -67,10 +67,10 @@ export async function denyClicked(
   if (!job) return;
   const { interaction, locale } = ctx;
   if (job.state !== "pending" || !job.needsApproval) {
-    return answer(interaction, render.notice(t(locale, "approval.tooLate", { job: String(job.id) })));
+    return answer(interaction, render.notice(t(locale, "approval.tooLate", { job: String(job.number) })));
   }
   await interaction.showModal({
-    title: render.truncate(t(locale, "approval.denyTitle", { job: String(job.id) }), 45),
+    title: render.truncate(t(locale, "approval.denyTitle", { job: String(job.number) }), 45),
     custom_id: formatCustomId("deny", job.id),
     components: [
       {
@@ -106,7 +106,7 @@ export async function denySubmitted(
     { onlyAwaitingApproval: true },
   );
   if (decision.kind !== "done") {
-    return answer(interaction, render.notice(t(locale, "approval.tooLate", { job: String(job.id) })));
+    return answer(interaction, render.notice(t(locale, "approval.tooLate", { job: String(job.number) })));
   }
   const settings = await loadSettings(s.db, job.guildId);
   const decided = { kind: "denied" as const, by: interaction.user.id, ...(reason ? { reason } : {}) };
@@ -117,7 +117,7 @@ export async function denySubmitted(
     await answer(
       interaction,
       render.notice(
-        t(locale, "approval.done", { job: String(job.id), state: render.stateLabel(locale, "failed") }),
+        t(locale, "approval.done", { job: String(job.number), state: render.stateLabel(locale, "failed") }),
       ),
     );
   }
@@ -125,7 +125,7 @@ export async function denySubmitted(
     t(l, "audit.denied", {
       actor: `<@${interaction.user.id}>`,
       user: `<@${job.userId}>`,
-      job: String(job.id),
+      job: String(job.number),
       why: reason ? `: “${render.escapeUserText(reason, 200)}”` : "",
     }),
   );

@@ -31,7 +31,7 @@ export async function budgetShow(
     mineMonth: mineMonth.charged,
     mineAll: mine.charged,
     mineJobs: mine.jobs,
-    inFlight: inFlight.map((j) => ({ id: j.id, state: j.state, userId: j.userId })),
+    inFlight: inFlight.map((j) => ({ number: j.number, state: j.state, userId: j.userId })),
     standing,
     nextTopUp: nextTopUp(now),
   });

@@ -2,7 +2,7 @@ import { type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import { VideoCancel } from "../../../commands/video.js";
 import { renderMessage, t } from "../../i18n/index.js";
 import { withdrawJob } from "../../jobs/decide.js";
-import { findGuildJob } from "../../jobs/repository.js";
+import { findJobByNumber } from "../../jobs/repository.js";
 import { loadSettings } from "../../moderation/store.js";
 import { validateStatus } from "../../video/validate.js";
 import { readArguments } from "../arguments.js";
@@ -29,13 +29,13 @@ export async function videoCancel(
       ),
     );
   }
-  const job = await findGuildJob(s.db, interaction.guildId, parsed.value);
+  const job = await findJobByNumber(s.db, interaction.guildId, parsed.value);
   if (!job) return answer(interaction, render.noSuchJob(locale, parsed.value));
   const settings = await loadSettings(s.db, interaction.guildId);
   if (job.userId !== interaction.user.id && !isManager(interaction, settings)) {
     return answer(interaction, render.notice(t(locale, "rights.cancel")));
   }
-  const number = String(job.id);
+  const number = String(job.number);
   if (job.state === "completed" || job.state === "failed") {
     return answer(
       interaction,

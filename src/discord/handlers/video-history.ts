@@ -12,9 +12,10 @@ export async function videoHistory(
   const { interaction, locale } = ctx;
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const rows = await recentJobsOfUser(ctx.services.db, interaction.guildId, interaction.user.id, 10);
+  const now = ctx.services.now();
   const message = render.history(
     locale,
-    rows.map((j) => jobLine(j, interaction.guildId)),
+    rows.map((j) => jobLine(j, now)),
   );
   await interaction.editReply(toDiscord(message));
 }

@@ -117,11 +117,11 @@ export interface FaultSpec {
   scope?: "user" | "shared" | "global";
   /** How many requests this fault applies to (default 1). */
   count?: number;
-  /** Wait this long before answering. */
+  /** Wait this long before answering (with `processFirst`: after the request took effect). */
   delayMs?: number;
   /**
    * Handle the request (create/edit the message), then answer with the fault anyway: the answer was
-   * lost, so discord.js retries a request that already took effect.
+   * lost, so discord.js retries a request that already took effect. With `delayMs`, the answer comes late.
    */
   processFirst?: boolean;
 }
@@ -1225,7 +1225,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       record.route = `${r.method} ${r.template}`;
 
       const fault = takeFault(method, path);
-      if (fault?.delayMs) await delay(fault.delayMs);
+      // A fault that lets the request take effect delays its answer, not the request: a late answer.
+      if (fault?.delayMs && !fault.processFirst) await delay(fault.delayMs);
       if (r.auth && auth !== "bot") throw errors.unauthorized();
 
       const bucket = bucketFor(method, path, r, params);
@@ -1251,9 +1252,16 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         files: parsed.multipart?.files ?? [],
         arrivedAt,
       });
-      if (fault?.status !== undefined && fault.processFirst) {
-        record.injected = true;
-        throw faultError(fault, bucket);
+      if (fault?.processFirst) {
+        if (fault.delayMs) {
+          // What the request did is there to see while its answer is still on its way.
+          changed();
+          await delay(fault.delayMs);
+        }
+        if (fault.status !== undefined) {
+          record.injected = true;
+          throw faultError(fault, bucket);
+        }
       }
       status = answer.status;
       body = answer.body;
