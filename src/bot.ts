@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
 import { JOBS_CHANNEL, type Presence, startPresence } from "./db/presence.js";
+import { ChannelPosts } from "./discord/channel-posts.js";
 import { DiscordJobReplies } from "./discord/job-replies.js";
 import { ModeratorChannel } from "./discord/moderator-channel.js";
 import { registerCommands } from "./discord/register.js";
@@ -159,7 +160,8 @@ export async function startBot(parts: BotParts): Promise<Bot> {
   if (client) {
     const operatorIds = new Set(config.botOwnerIds);
     const moderation = new ModeratorChannel({ rest, db: database.db, logger });
-    const route = createRouter({ services, logger, moderation, operatorIds });
+    const posts = new ChannelPosts({ rest, logger });
+    const route = createRouter({ services, logger, moderation, posts, operatorIds });
     client.on(Events.InteractionCreate, (interaction) => {
       const work = route(interaction).finally(() => handlers.delete(work));
       handlers.add(work);

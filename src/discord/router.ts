@@ -7,6 +7,7 @@ import type {
   MessageContextMenuCommandInteraction,
   ModalSubmitInteraction,
 } from "discord.js";
+import { AnimateCommand } from "../../commands/animate.js";
 import { VideoCommand, VideoEdit, VideoImage, VideoReference, VideoText } from "../../commands/video.js";
 import { renderMessage } from "../i18n/index.js";
 import { type Locale, localeOf } from "../i18n/locale.js";
@@ -15,16 +16,28 @@ import type { Logger } from "../log.js";
 import { say } from "../video/messages.js";
 import { validateEdit, validateImage, validateReference, validateText } from "../video/validate.js";
 import { readArguments } from "./arguments.js";
+import type { ChannelPosts } from "./channel-posts.js";
 import { type CustomId, parseCustomId } from "./custom-id.js";
+import { animateOpened, animateSubmitted } from "./handlers/animate.js";
 import { approveClicked, denyClicked, denySubmitted } from "./handlers/approval.js";
 import { budgetConfig } from "./handlers/budget-config.js";
 import { budgetFreeze, budgetUnfreeze } from "./handlers/budget-freeze.js";
 import { budgetAllowance, budgetGrant } from "./handlers/budget-grant.js";
 import { budgetList } from "./handlers/budget-list.js";
 import { budgetShow } from "./handlers/budget-show.js";
+import {
+  continueClicked,
+  continueSubmitted,
+  editClicked,
+  editSubmitted,
+  referenceClicked,
+  referenceSubmitted,
+  rerollClicked,
+} from "./handlers/clip-buttons.js";
 import type { HandlerContext } from "./handlers/context.js";
 import { jobAutocomplete } from "./handlers/job-autocomplete.js";
-import { videoCancel } from "./handlers/video-cancel.js";
+import { shareClicked } from "./handlers/share.js";
+import { cancelClicked, videoCancel } from "./handlers/video-cancel.js";
 import { videoCreate } from "./handlers/video-create.js";
 import { videoHistory } from "./handlers/video-history.js";
 import { videoStatus } from "./handlers/video-status.js";
@@ -47,6 +60,7 @@ export interface RouterDeps {
   services: JobServices;
   logger: Logger;
   moderation: ModeratorChannel;
+  posts: ChannelPosts;
   operatorIds: ReadonlySet<string>;
 }
 
@@ -85,13 +99,25 @@ const AUTOCOMPLETE: Readonly<Record<string, Handler<AutocompleteInteraction>>> =
 const COMPONENTS: Readonly<Record<string, ComponentHandler>> = {
   approve: approveClicked,
   deny: denyClicked,
+  cancel: cancelClicked,
+  reroll: rerollClicked,
+  edit: editClicked,
+  continue: continueClicked,
+  reference: referenceClicked,
+  share: shareClicked,
 };
 /** Modal submissions by the action of their `custom_id`. */
 const MODALS: Readonly<Record<string, ModalHandler>> = {
   deny: denySubmitted,
+  edit: editSubmitted,
+  continue: continueSubmitted,
+  reference: referenceSubmitted,
+  animate: animateSubmitted,
 };
 /** Message context-menu commands by name. */
-const MESSAGE_MENU: Readonly<Record<string, Handler<MessageContextMenuCommandInteraction>>> = {};
+const MESSAGE_MENU: Readonly<Record<string, Handler<MessageContextMenuCommandInteraction>>> = {
+  [AnimateCommand.name]: animateOpened,
+};
 
 const KNOWN_SUBCOMMANDS: Readonly<Record<string, readonly string[]>> = {
   video: VideoCommand.options.map((o) => o.name),
