@@ -345,7 +345,7 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "clip.edit.quality": "品質：pro か std",
   "clip.continue.title": "このクリップの続きを作る・{cost}",
   "clip.continue.prompt": "このあと起きること",
-  "clip.reference.title": "参照にして作る・{cost}",
+  "clip.reference.title": "このクリップを参照して作る・{cost}",
   "clip.reference.prompt": "新しい動画に映したい内容",
   "clip.gone":
     "この動画のジョブがこのサーバーに見つからないため、このボタンは使えません。クレジットは消費していません。",
