@@ -7,19 +7,18 @@ import {
 } from "discord.js";
 import type { AttachmentInfo } from "../../../commands/define.js";
 import { t } from "../../i18n/index.js";
-import { checkPlace } from "../../moderation/rules.js";
 import { loadSettings } from "../../moderation/store.js";
 import { DEFAULT_MODEL, LIMITS } from "../../video/limits.js";
 import { validateAnimate } from "../../video/validate.js";
 import type { CustomId } from "../custom-id.js";
 import * as render from "../render.js";
 import { answer } from "../respond.js";
-import { memberRoleIds } from "../rights.js";
 import type { HandlerContext } from "./context.js";
 import {
   canPostHere,
   type FollowUpInteraction,
   imageToVideoCost,
+  mayAskHere,
   refusedInput,
   startFollowUp,
 } from "./follow-up.js";
@@ -87,19 +86,13 @@ function partsOfApi(m: APIMessage): Parts {
 export async function animateOpened(
   ctx: HandlerContext<MessageContextMenuCommandInteraction>,
 ): Promise<void> {
-  const { interaction, locale, services: s } = ctx;
+  const { interaction, locale } = ctx;
   if (!interaction.inGuild()) return answer(interaction, render.guildOnly(locale));
   const target = interaction.targetMessage;
   if (!imageOf(partsOfMessage(target)))
     return answer(interaction, render.notice(t(locale, "animate.noImage")));
-  const settings = await loadSettings(s.db, interaction.guildId);
-  const refusal = checkPlace(settings, {
-    channelId: interaction.channelId,
-    parentChannelId: interaction.channel?.isThread() ? interaction.channel.parentId : null,
-    memberRoleIds: memberRoleIds(interaction),
-  });
-  if (refusal) return answer(interaction, render.refused(locale, refusal, settings));
-  if (!(await canPostHere(ctx))) return;
+  const settings = await mayAskHere(ctx);
+  if (!settings) return;
   const model = settings.defaultModel ?? DEFAULT_MODEL;
   const duration = LIMITS.durationDefault;
   const price = imageToVideoCost(model, duration, undefined, settings);

@@ -5,7 +5,6 @@ import { DownloadError } from "../../jobs/download.js";
 import type { JobRow } from "../../jobs/repository.js";
 import { type StoredRequest, storedRequest } from "../../jobs/request.js";
 import { cost } from "../../kling/pricing.js";
-import { checkPlace } from "../../moderation/rules.js";
 import type { GuildSettingsValue } from "../../moderation/settings.js";
 import { loadSettings } from "../../moderation/store.js";
 import { aspectRatioOf, extractLastFrame, type Frame, FrameError } from "../../video/last-frame.js";
@@ -21,12 +20,12 @@ import {
 import type { CustomId } from "../custom-id.js";
 import * as render from "../render.js";
 import { answer } from "../respond.js";
-import { memberRoleIds } from "../rights.js";
 import type { HandlerContext } from "./context.js";
 import {
   canPostHere,
   type FollowUpInteraction,
   imageToVideoCost,
+  mayAskHere,
   passesRules,
   refusedInput,
   startFollowUp,
@@ -71,27 +70,6 @@ function clipMessage(interaction: Clicked, clip: Clip): string | undefined {
   return interaction.message?.id ?? clip.job.replyMessageId ?? undefined;
 }
 
-/**
- * Before a modal opens: the clicker may make videos in this channel, and the bot may post here. The rules
- * that count (caps, balance) are checked when the request is made, as for `/video`.
- */
-async function mayAsk(
-  ctx: HandlerContext<MessageComponentInteraction>,
-): Promise<GuildSettingsValue | undefined> {
-  const { interaction, locale, services: s } = ctx;
-  const settings = await loadSettings(s.db, interaction.guildId!);
-  const refusal = checkPlace(settings, {
-    channelId: interaction.channelId,
-    parentChannelId: interaction.channel?.isThread() ? interaction.channel.parentId : null,
-    memberRoleIds: memberRoleIds(interaction),
-  });
-  if (refusal) {
-    await answer(interaction, render.refused(locale, refusal, settings));
-    return undefined;
-  }
-  return (await canPostHere(ctx)) ? settings : undefined;
-}
-
 /** What a clip was: its model, duration, aspect ratio and sound. */
 function shapeOf(clip: Clip): ClipShape {
   const d = clip.stored.display;
@@ -134,7 +112,7 @@ export async function editClicked(
   id: CustomId,
 ): Promise<void> {
   const clip = await clipOf(ctx, id);
-  if (!clip || !(await mayAsk(ctx))) return;
+  if (!clip || !(await mayAskHere(ctx))) return;
   const prices = { std: cost("o3-std-video-edit"), pro: cost("o3-pro-video-edit") };
   await ctx.interaction.showModal(render.editModal(ctx.locale, clip.job.id, prices));
 }
@@ -200,7 +178,7 @@ export async function continueClicked(
   id: CustomId,
 ): Promise<void> {
   const clip = await clipOf(ctx, id);
-  const settings = clip && (await mayAsk(ctx));
+  const settings = clip && (await mayAskHere(ctx));
   if (!clip || !settings) return;
   const { model, duration, sound } = shapeOf(clip);
   const price = imageToVideoCost(model, duration, sound, settings);
@@ -213,7 +191,7 @@ export async function referenceClicked(
   id: CustomId,
 ): Promise<void> {
   const clip = await clipOf(ctx, id);
-  if (!clip || !(await mayAsk(ctx))) return;
+  if (!clip || !(await mayAskHere(ctx))) return;
   const price = cost("o3-std-reference-to-video", shapeOf(clip).duration ?? LIMITS.durationDefault);
   await ctx.interaction.showModal(render.referenceModal(ctx.locale, clip.job.id, price));
 }

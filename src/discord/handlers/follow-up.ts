@@ -10,7 +10,9 @@ import {
 import { withdrawJob } from "../../jobs/decide.js";
 import { cost } from "../../kling/pricing.js";
 import { taskTypeFor } from "../../kling/types.js";
+import { checkPlace } from "../../moderation/rules.js";
 import type { GuildSettingsValue } from "../../moderation/settings.js";
+import { loadSettings } from "../../moderation/store.js";
 import { DEFAULT_MODEL, LIMITS, type Model } from "../../video/limits.js";
 import type { VideoRequest } from "../../video/validate.js";
 import { messageLink } from "../channel-posts.js";
@@ -101,6 +103,28 @@ function cantPost(ctx: HandlerContext<unknown>, missing: readonly string[]): ren
   if (missing.length === 0) return render.notice(t(ctx.locale, "reason.NOT_POSTED"));
   const permissions = andList(missing.map((p) => render.permissionName(ctx.locale, p)));
   return render.notice(t(ctx.locale, "clip.cantPost", { permissions }));
+}
+
+/**
+ * Before a form opens: the member may make videos in this channel (the server's channels and roles), and the
+ * bot may post here; otherwise they are told why, privately. The rules that count (caps, balance) are
+ * checked when the request is made, as for `/video`.
+ */
+export async function mayAskHere(
+  ctx: HandlerContext<Answerable & BaseInteraction>,
+): Promise<GuildSettingsValue | undefined> {
+  const { interaction, locale, services: s } = ctx;
+  const settings = await loadSettings(s.db, interaction.guildId!);
+  const refusal = checkPlace(settings, {
+    channelId: interaction.channelId!,
+    parentChannelId: interaction.channel?.isThread() ? interaction.channel.parentId : null,
+    memberRoleIds: memberRoleIds(interaction),
+  });
+  if (refusal) {
+    await answer(interaction, render.refused(locale, refusal, settings));
+    return undefined;
+  }
+  return (await canPostHere(ctx)) ? settings : undefined;
 }
 
 /**
