@@ -450,6 +450,77 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
     );
   });
 
+  it("a follow-up over the approval limit waits for a manager like /video, and its own reply cancels it", async () => {
+    const { job: source, message } = await clip("A harbour at noon", {}, { guild: GUILD2, user: MEMBER2 });
+    await privately(
+      (
+        await command(
+          "budget",
+          "config",
+          { moderator_channel: MODS2, approval_above: 100 },
+          { guild: GUILD2, manager: true },
+        )
+      ).id,
+      /Saved/,
+    );
+    const before = await getBalance(db(), GUILD2);
+    const { id } = await click(`kb1:reroll:${source.id}`, message, { guild: GUILD2, user: MEMBER });
+    await privately(id, /queued/);
+    const job = (await jobOf(id))!;
+    expect(job).toMatchObject({ state: "pending", needsApproval: true, userId: MEMBER });
+    const reply = await replyOf(CHANNEL2, message.id, job.id);
+    expect(text(reply)).toMatch(/waiting for approval/);
+    expect(customIds(reply)).toEqual([`kb1:cancel:${job.id}`]);
+    const request = await discord().waitFor(() =>
+      discord()
+        .channelMessages(MODS2)
+        .find((m) => JSON.stringify(m.embeds).includes(`#${job.id}`)),
+    );
+    expect(customIds(request)).toEqual([`kb1:approve:${job.id}`, `kb1:deny:${job.id}`]);
+    expect(await getBalance(db(), GUILD2)).toBe(before - 300);
+    await privately(
+      (await click(`kb1:cancel:${job.id}`, reply, { guild: GUILD2, user: MEMBER })).id,
+      /was cancelled/,
+    );
+    await discord().waitFor(() => /cancelled by/.test(text(reply)) || undefined);
+    expect(reply.components).toEqual([]);
+    await discord().waitFor(() => /Cancelled by/.test(text(request)) || undefined);
+    expect(await getBalance(db(), GUILD2)).toBe(before);
+    await privately(
+      (await command("budget", "config", { approval_above: 0 }, { guild: GUILD2, manager: true })).id,
+      /Saved/,
+    );
+  });
+
+  it('"Animate with Kling" obeys the server\'s channels before its form opens', async () => {
+    const photo = discord().postAsMember(MODS2, {
+      userId: MEMBER2,
+      attachments: [{ filename: "a.png", content_type: "image/png", size: 64 }],
+    });
+    const mgr = { guild: GUILD2, manager: true };
+    const list = (sub: string) =>
+      discord().sendInteraction(
+        discord().chatInput({
+          name: "budget",
+          group: "channels",
+          subcommand: sub,
+          options: { channel: CHANNEL2 },
+          ...who(mgr),
+        }),
+      );
+    await privately((await list("add")).id, /Added/);
+    const { id } = await discord().sendInteraction(
+      discord().messageMenu({
+        name: "Animate with Kling",
+        message: discord().apiMessage(photo),
+        ...who({ guild: GUILD2, channel: MODS2, user: MEMBER2 }),
+      }),
+    );
+    await privately(id, /can't be made in this channel/);
+    expect(discord().interactionState(id)!.modal).toBeUndefined();
+    await privately((await list("remove")).id, /Removed/);
+  });
+
   it("a forged custom_id naming another server's job does nothing", async () => {
     const { job, message } = await clip("A private clip");
     const balances = [await getBalance(db(), GUILD_ID), await getBalance(db(), GUILD2)];
