@@ -118,6 +118,7 @@ export const en = {
   "validation.expected.text": "text",
   "validation.expected.boolean": "True or False",
   "validation.notChoice": "`{option}` must be one of {choices}: pick one from the list.",
+  "validation.notChoiceTyped": "`{option}` must be one of {choices}: type one of them.",
   "validation.notHttps": "`{option}` must be an https:// link to the file.",
   "validation.linkCredentials":
     "`{option}` contains a user name or password: give a plain https:// link to the file.",

@@ -118,6 +118,7 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "validation.expected.text": "テキスト",
   "validation.expected.boolean": "「True」か「False」",
   "validation.notChoice": "`{option}` は一覧から選んでください（{choices}）。",
+  "validation.notChoiceTyped": "`{option}` には {choices} のいずれかを入力してください。",
   "validation.notHttps": "`{option}` にはファイルへの https:// リンクを指定してください。",
   "validation.linkCredentials":
     "`{option}` にユーザー名かパスワードが含まれています。ファイルへの普通の https:// リンクを指定してください。",

@@ -7,7 +7,7 @@ import type {
   VideoStatusArgs,
   VideoTextArgs,
 } from "../../commands/video.js";
-import type { Message } from "../i18n/index.js";
+import { type Message, message } from "../i18n/index.js";
 import type { GenerateRequest } from "../kling/types.js";
 import { DEFAULTS, taskTypeFor } from "../kling/types.js";
 import { hostProblem } from "../net/address.js";
@@ -476,6 +476,20 @@ function typedNumber(text: string): number | string | undefined {
   return /^[+-]?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
 }
 
+/**
+ * A form has no list to pick a choice from: a value that is not one of them is refused with the words for
+ * typing one.
+ */
+function typed(validation: Validation): Validation {
+  if (validation.ok) return validation;
+  return {
+    ok: false,
+    problems: validation.problems.map((p) =>
+      p.key === "validation.notChoice" ? message("validation.notChoiceTyped", p.params) : p,
+    ),
+  };
+}
+
 /** A choice typed into a modal, as its value (`PRO` and `ｐｒｏ` read as `pro`); empty: not given. */
 function typedChoice(text: string): string | undefined {
   const value = text.normalize("NFKC").trim().toLowerCase();
@@ -493,9 +507,11 @@ export interface ClipShape {
 const clipEditSchema = (video: string) => z.object(editFields).transform((a) => editOf(a, video) ?? z.NEVER);
 
 /** "Edit": an O3 edit of the clip, in the quality typed (`pro` or `std`). */
-export function validateClipEdit(typed: { prompt: string; quality: string }, video: string): Validation {
-  return toValidation(
-    clipEditSchema(video).safeParse({ prompt: typed.prompt, quality: typedChoice(typed.quality) }),
+export function validateClipEdit(fields: { prompt: string; quality: string }, video: string): Validation {
+  return typed(
+    toValidation(
+      clipEditSchema(video).safeParse({ prompt: fields.prompt, quality: typedChoice(fields.quality) }),
+    ),
   );
 }
 
@@ -508,13 +524,13 @@ const clipReferenceSchema = (media: { video: string; frame: string }) =>
  * quality.
  */
 export function validateClipReference(
-  typed: { prompt: string },
+  fields: { prompt: string },
   media: { video: string; frame: string },
   clip: ClipShape,
 ): Validation {
   return toValidation(
     clipReferenceSchema(media).safeParse({
-      prompt: typed.prompt,
+      prompt: fields.prompt,
       duration: clip.duration,
       aspect_ratio: clip.aspectRatio,
     }),
@@ -541,7 +557,7 @@ const NO_IMAGE_OPTIONS: { [K in keyof VideoImageArgs]: undefined } = {
  * with its sound where the server still allows sound.
  */
 export function validateClipContinue(
-  typed: { prompt: string },
+  fields: { prompt: string },
   frame: string,
   clip: ClipShape,
   ctx: ValidationContext = {},
@@ -549,7 +565,7 @@ export function validateClipContinue(
   // Raw values, as options would carry them: the schema refuses what does not fit, by name.
   const args = {
     ...NO_IMAGE_OPTIONS,
-    prompt: typed.prompt,
+    prompt: fields.prompt,
     image_url: frame,
     model: clip.model,
     duration: clip.duration,
@@ -564,18 +580,18 @@ export function validateClipContinue(
  * the link of its image embed, checked like `image_url`), with the prompt, duration and model typed.
  */
 export function validateAnimate(
-  typed: { prompt: string; duration: string; model: string },
+  fields: { prompt: string; duration: string; model: string },
   image: { image?: AttachmentInfo; image_url?: string },
   ctx: ValidationContext = {},
 ): Validation {
   const args = {
     ...NO_IMAGE_OPTIONS,
     ...image,
-    prompt: typed.prompt,
-    duration: typedNumber(typed.duration),
-    model: typedChoice(typed.model),
+    prompt: fields.prompt,
+    duration: typedNumber(fields.duration),
+    model: typedChoice(fields.model),
   } as VideoImageArgs;
-  return validateImage(args, ctx);
+  return typed(validateImage(args, ctx));
 }
 
 const jobNumber = asIssue(say.jobNumber("job"));

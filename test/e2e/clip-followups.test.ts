@@ -241,7 +241,7 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
     const { id: bad } = await submit(`kb1:edit:${job.id}`, { prompt: "x", quality: "ultra" }, message, {
       user: MEMBER,
     });
-    await privately(bad, /`quality` must be one of `pro` or `std`/);
+    await privately(bad, /`quality` must be one of `pro` or `std`: type one of them/);
     expect(await jobOf(bad)).toBeUndefined();
     expect(generates()).toBe(sent);
   });

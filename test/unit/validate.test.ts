@@ -252,7 +252,7 @@ describe("follow-ups of a delivered clip and of a message's image", () => {
       keepOriginalSound: true,
     });
     expect(problems(validateClipEdit({ prompt: "x", quality: "ultra" }, video))).toMatch(
-      /`quality` must be one of `pro` or `std`/,
+      /`quality` must be one of `pro` or `std`: type one of them/,
     );
     const blank = validateClipEdit({ prompt: "x", quality: "" }, video);
     expect(blank.ok && blank.value.generate.type).toBe("o3-std-video-edit");
@@ -299,7 +299,7 @@ describe("follow-ups of a delivered clip and of a message's image", () => {
     expect(defaults.ok && defaults.value.generate).toMatchObject({ type: "pro-image-to-video", duration: 5 });
     const bad = problems(validateAnimate({ prompt: "waves", duration: "five", model: "turbo" }, image));
     expect(bad).toMatch(/`duration` must be a whole number of seconds/);
-    expect(bad).toMatch(/`model` must be one of `pro`, `std`, `o3-pro`, or `o3-std`/);
+    expect(bad).toMatch(/`model` must be one of `pro`, `std`, `o3-pro`, or `o3-std`: type one of them/);
     expect(problems(validateAnimate({ prompt: "waves", duration: "2.5", model: "" }, image))).toMatch(
       /`duration`/,
     );
