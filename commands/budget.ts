@@ -146,6 +146,13 @@ export const BudgetConfig = subcommand({
       channel_types: [0],
     },
     {
+      type: T.Channel,
+      name: "gallery_channel",
+      description: "Text channel where members share their finished videos (the Share button)",
+      description_localizations: { ja: "メンバーが完成した動画を共有するテキストチャンネル（共有ボタン）" },
+      channel_types: [0],
+    },
+    {
       type: T.Role,
       name: "manager_role",
       description: "Members with this role manage the budget too",

@@ -1,8 +1,10 @@
 import {
   ApplicationCommandOptionType,
+  ApplicationCommandType,
   ApplicationIntegrationType,
   InteractionContextType,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from "discord.js";
 import type { Locale } from "../src/i18n/locale.js";
 
@@ -100,6 +102,19 @@ export interface CommandDef {
   readonly integration_types: readonly ApplicationIntegrationType[];
 }
 
+/**
+ * A message context-menu command (right-click a message → Apps). Discord shows its name, which may have
+ * spaces and capitals, and translates the name itself: such a command has no description.
+ */
+export interface MessageCommandDef {
+  readonly type: ApplicationCommandType.Message;
+  readonly name: string;
+  readonly name_localizations: Localizations;
+  readonly default_member_permissions?: string | null;
+  readonly contexts: readonly InteractionContextType[];
+  readonly integration_types: readonly ApplicationIntegrationType[];
+}
+
 /** What the bot needs to know of an attachment; discord.js's `Attachment` has these fields. */
 export interface AttachmentInfo {
   readonly id: string;
@@ -153,7 +168,25 @@ export function subcommandGroup<const G extends Omit<SubcommandGroupDef, "type">
   return { ...group, type: ApplicationCommandOptionType.SubcommandGroup };
 }
 
+/** A message context-menu command, guild-only and installed to guilds like the slash commands. */
+export function messageCommand<const C extends Pick<MessageCommandDef, "name" | "name_localizations">>(
+  command: C,
+): C & Omit<MessageCommandDef, "name" | "name_localizations"> {
+  return {
+    ...command,
+    type: ApplicationCommandType.Message,
+    contexts: [InteractionContextType.Guild],
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+  };
+}
+
 /** The JSON Discord receives at registration. */
-export function toRegistrationBody(command: CommandDef): RESTPostAPIChatInputApplicationCommandsJSONBody {
-  return structuredClone(command) as unknown as RESTPostAPIChatInputApplicationCommandsJSONBody;
+export function toRegistrationBody(command: CommandDef): RESTPostAPIChatInputApplicationCommandsJSONBody;
+export function toRegistrationBody(
+  command: MessageCommandDef,
+): RESTPostAPIContextMenuApplicationCommandsJSONBody;
+export function toRegistrationBody(command: CommandDef | MessageCommandDef) {
+  return structuredClone(command) as unknown as
+    | RESTPostAPIChatInputApplicationCommandsJSONBody
+    | RESTPostAPIContextMenuApplicationCommandsJSONBody;
 }

@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
 import { JOBS_CHANNEL, type Presence, startPresence } from "./db/presence.js";
 import { guildAllowed, leaveUnlistedGuild } from "./discord/allowed-guilds.js";
+import { ChannelPosts } from "./discord/channel-posts.js";
 import { DiscordJobReplies } from "./discord/job-replies.js";
 import { ModeratorChannel } from "./discord/moderator-channel.js";
 import { registerCommands } from "./discord/register.js";
@@ -165,7 +166,8 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     const operatorIds = new Set(config.botOwnerIds);
     const allowedGuildIds = config.allowedGuildIds ? new Set(config.allowedGuildIds) : undefined;
     const moderation = new ModeratorChannel({ rest, db: database.db, logger });
-    const route = createRouter({ services, logger, moderation, operatorIds, allowedGuildIds });
+    const posts = new ChannelPosts({ rest, logger });
+    const route = createRouter({ services, logger, moderation, posts, operatorIds, allowedGuildIds });
     client.on(Events.InteractionCreate, (interaction) => {
       const work = route(interaction).finally(() => handlers.delete(work));
       handlers.add(work);

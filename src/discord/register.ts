@@ -1,5 +1,5 @@
 import { type REST, Routes } from "discord.js";
-import { COMMANDS, toRegistrationBody } from "../../commands/index.js";
+import { registrationBodies } from "../../commands/index.js";
 import type { Logger } from "../log.js";
 
 /**
@@ -16,7 +16,7 @@ export async function registerCommands(
   const route = guildId
     ? Routes.applicationGuildCommands(applicationId, guildId)
     : Routes.applicationCommands(applicationId);
-  const wanted = COMMANDS.map(toRegistrationBody);
+  const wanted = registrationBodies();
   // Discord leaves the localizations out of the list unless asked, and they are part of what is compared.
   const current = (await rest.get(route, {
     query: new URLSearchParams({ with_localizations: "true" }),

@@ -187,10 +187,11 @@ const PERMISSION_KEYS: Readonly<Record<string, CatalogueKey>> = {
   SendMessagesInThreads: "perm.sendMessagesInThreads",
   AttachFiles: "perm.attachFiles",
   EmbedLinks: "perm.embedLinks",
+  ReadMessageHistory: "perm.readMessageHistory",
 };
 
 /** A Discord permission, by its flag name, as the member's Discord client names it. */
-function permissionName(locale: Locale, flag: string): string {
+export function permissionName(locale: Locale, flag: string): string {
   const key = PERMISSION_KEYS[flag] as "perm.viewChannel" | undefined;
   return key ? t(locale, key) : flag;
 }
@@ -213,7 +214,11 @@ export function queued(
     extra.push(`⚠️ ${t(locale, "reply.warning.missingPermissions", { permissions })}`);
   }
   const title = t(locale, "reply.queued.title", { job: String(job.number) });
-  return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.info, extra.join("\n"))] };
+  return {
+    content: "",
+    embeds: [jobEmbed(locale, job, title, COLOR.info, extra.join("\n"))],
+    components: cancelButtons(job, locale),
+  };
 }
 
 /** The job waits to be sent: for a free place on the API account, or after the video service asked to slow down. */
@@ -226,7 +231,11 @@ export function waiting(
   const text = t(locale, info.why === "turn" ? "progress.waiting.turn" : "progress.waiting", {
     place: info.place,
   });
-  return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.info, text)] };
+  return {
+    content: "",
+    embeds: [jobEmbed(locale, job, title, COLOR.info, text)],
+    components: cancelButtons(job, locale),
+  };
 }
 
 /**
@@ -298,6 +307,7 @@ export function delivered(locale: Locale, job: JobSummary, view: DeliveredView):
     content: t(locale, "delivered.ping", { mention: `<@${job.userId}>` }),
     embeds: [jobEmbed(locale, job, title, COLOR.success, lines.join("\n"))],
     pingUserId: job.userId,
+    components: videoButtons(job, locale),
   };
   if (view.file) message.files = [view.file];
   return message;
@@ -332,6 +342,22 @@ export function failed(locale: Locale, job: JobSummary, failure: Failure, pingUs
 
 type VideoUnavailableKey = "reason.VIDEO_UNAVAILABLE.unreachable";
 
+/** Why a video could not be fetched (`why` a `VideoUnavailableWhy`; an expired link says so). */
+export function unavailableWhy(locale: Locale, p: { why?: unknown; httpStatus?: unknown }): string {
+  const status = Number(p.httpStatus) || 0;
+  if (p.why === "http-status") {
+    return t(
+      locale,
+      [403, 404, 410].includes(status)
+        ? "reason.VIDEO_UNAVAILABLE.http-status-expired"
+        : "reason.VIDEO_UNAVAILABLE.http-status",
+      { status: String(status) },
+    );
+  }
+  const sub = `reason.VIDEO_UNAVAILABLE.${String(p.why)}`;
+  return t(locale, (hasKey(sub) ? sub : "reason.VIDEO_UNAVAILABLE.unreachable") as VideoUnavailableKey);
+}
+
 /** Why a job ended without a video (or could not be posted), from its stored code and parameters. */
 export function failureReason(
   locale: Locale,
@@ -352,21 +378,8 @@ export function failureReason(
       return String(p.status).toUpperCase() === "EXPIRED"
         ? t(locale, "kling.taskExpired")
         : t(locale, "kling.taskReportedAs", { status: escapeUserText(String(p.status ?? "?"), 40) });
-    case "VIDEO_UNAVAILABLE": {
-      const status = Number(p.httpStatus) || 0;
-      const sub = `reason.VIDEO_UNAVAILABLE.${String(p.why)}`;
-      const why =
-        p.why === "http-status"
-          ? t(
-              locale,
-              [403, 404, 410].includes(status)
-                ? "reason.VIDEO_UNAVAILABLE.http-status-expired"
-                : "reason.VIDEO_UNAVAILABLE.http-status",
-              { status: String(status) },
-            )
-          : t(locale, (hasKey(sub) ? sub : "reason.VIDEO_UNAVAILABLE.unreachable") as VideoUnavailableKey);
-      return t(locale, "reason.VIDEO_UNAVAILABLE", { why });
-    }
+    case "VIDEO_UNAVAILABLE":
+      return t(locale, "reason.VIDEO_UNAVAILABLE", { why: unavailableWhy(locale, p) });
     case "UNCONFIRMED":
       return t(locale, p.timedOut ? "reason.UNCONFIRMED_TIMEOUT" : "reason.UNCONFIRMED");
     case "DENIED":
@@ -595,7 +608,11 @@ export function refused(
 export function awaitingApproval(locale: Locale, job: JobSummary, _balanceLeft: number): ReplyMessage {
   const title = t(locale, "approval.waitingTitle", { job: String(job.number) });
   const text = t(locale, "approval.waiting", { held: credits(locale, job.estimatedCost) });
-  return { content: "", embeds: [jobEmbed(locale, job, title, COLOR.progress, text)] };
+  return {
+    content: "",
+    embeds: [jobEmbed(locale, job, title, COLOR.progress, text)],
+    components: cancelButtons(job, locale),
+  };
 }
 
 /** The request in the moderators' channel, with Approve and Deny (or, once decided, who decided). */
@@ -663,6 +680,7 @@ export interface SettingsView {
   defaultModel?: string | undefined;
   approvalAbove: number;
   moderatorChannelId?: string | undefined;
+  galleryChannelId?: string | undefined;
   managerRoleId?: string | undefined;
   channels: readonly string[];
   roles: readonly string[];
@@ -711,6 +729,7 @@ export function settings(locale: Locale, view: SettingsView, saved = false): Rep
             view.approvalAbove > 0 ? credits(locale, view.approvalAbove) : t(locale, "config.none"),
           ),
           field("config.moderatorChannel", view.moderatorChannelId ? `<#${view.moderatorChannelId}>` : ""),
+          field("config.galleryChannel", view.galleryChannelId ? `<#${view.galleryChannelId}>` : ""),
           field("config.managerRole", view.managerRoleId ? `<@&${view.managerRoleId}>` : ""),
           field(
             "config.channels",
@@ -958,4 +977,182 @@ export function ledger(locale: Locale, view: LedgerView): ReplyMessage {
       },
     ],
   };
+}
+type Button = ButtonRow["components"][number];
+
+const button = (style: Button["style"], label: string, customId: string): Button => ({
+  type: 2,
+  style,
+  label: truncate(label, 80),
+  custom_id: customId,
+});
+
+/**
+ * What a member can do with a finished video, under the message that carries it: make it again, edit it,
+ * continue it from its last frame, use it as a reference, or (its requester) share it in the gallery channel.
+ * Each button names only the job; its handler checks the clicker and the video on every click.
+ */
+export function videoButtons(job: Pick<JobSummary, "id">, locale: Locale): ButtonRow[] {
+  return [
+    {
+      type: 1,
+      components: [
+        button(1, t(locale, "clip.button.reroll"), formatCustomId("reroll", job.id)),
+        button(2, t(locale, "clip.button.edit"), formatCustomId("edit", job.id)),
+        button(2, t(locale, "clip.button.continue"), formatCustomId("continue", job.id)),
+        button(2, t(locale, "clip.button.reference"), formatCustomId("reference", job.id)),
+        button(3, t(locale, "clip.button.share"), formatCustomId("share", job.id)),
+      ],
+    },
+  ];
+}
+
+/** Cancel, on the reply of a job that waits to be sent (queued or waiting for approval). */
+export function cancelButtons(job: Pick<JobSummary, "id">, locale: Locale): ButtonRow[] {
+  return [
+    { type: 1, components: [button(4, t(locale, "job.button.cancel"), formatCustomId("cancel", job.id))] },
+  ];
+}
+
+/** A modal (Discord's JSON): text inputs in action rows; labels and the title within Discord's 45 characters. */
+export interface Modal {
+  title: string;
+  custom_id: string;
+  components: {
+    type: 1;
+    components: [
+      {
+        type: 4;
+        custom_id: string;
+        label: string;
+        style: 1 | 2;
+        required: boolean;
+        min_length?: number;
+        max_length?: number;
+        value?: string;
+        placeholder?: string;
+      },
+    ];
+  }[];
+}
+
+type TextInput = Modal["components"][number]["components"][0];
+
+function modal(title: string, customId: string, inputs: Omit<TextInput, "type">[]): Modal {
+  return {
+    title: truncate(title, 45),
+    custom_id: customId,
+    components: inputs.map((input) => ({
+      type: 1,
+      components: [{ type: 4, ...input, label: truncate(input.label, 45) }],
+    })),
+  };
+}
+
+/** The prompt of a new video, as `/video`'s `prompt` option takes it. */
+const promptInput = (label: string): Omit<TextInput, "type"> => ({
+  custom_id: "prompt",
+  label,
+  style: 2,
+  required: true,
+  min_length: 1,
+  max_length: 2000,
+});
+
+/** "Edit": what to change, and the O3 quality (with both prices in the title). */
+export function editModal(locale: Locale, jobId: number, prices: { std: number; pro: number }): Modal {
+  return modal(t(locale, "clip.edit.title", prices), formatCustomId("edit", jobId), [
+    promptInput(t(locale, "clip.edit.prompt")),
+    {
+      custom_id: "quality",
+      label: t(locale, "clip.edit.quality"),
+      style: 1,
+      required: false,
+      max_length: 10,
+      value: "std",
+    },
+  ]);
+}
+
+/** "Continue": what happens next (the cost of the continuation in the title). */
+export function continueModal(locale: Locale, jobId: number, cost: number): Modal {
+  return modal(
+    t(locale, "clip.continue.title", { cost: credits(locale, cost) }),
+    formatCustomId("continue", jobId),
+    [promptInput(t(locale, "clip.continue.prompt"))],
+  );
+}
+
+/** "Use as reference": what the new video should show (its cost in the title). */
+export function referenceModal(locale: Locale, jobId: number, cost: number): Modal {
+  return modal(
+    t(locale, "clip.reference.title", { cost: credits(locale, cost) }),
+    formatCustomId("reference", jobId),
+    [promptInput(t(locale, "clip.reference.prompt"))],
+  );
+}
+
+/**
+ * "Animate with Kling": the prompt, the duration and the model, filled in with the server's defaults, whose
+ * cost the title states. The message id rides in the `custom_id`: the submit reads the image again from it.
+ */
+export function animateModal(
+  locale: Locale,
+  messageId: string,
+  defaults: { model: Model; duration: number; cost: number },
+): Modal {
+  return modal(
+    t(locale, "animate.title", { cost: credits(locale, defaults.cost) }),
+    formatCustomId("animate", messageId),
+    [
+      promptInput(t(locale, "animate.prompt")),
+      {
+        custom_id: "duration",
+        label: t(locale, "animate.duration"),
+        style: 1,
+        required: false,
+        max_length: 10,
+        value: String(defaults.duration),
+        placeholder: t(locale, "animate.durationHint", { min: 3, max: 15 }),
+      },
+      {
+        custom_id: "model",
+        label: t(locale, "animate.model"),
+        style: 1,
+        required: false,
+        max_length: 20,
+        value: defaults.model,
+        placeholder: t(locale, "animate.modelHint"),
+      },
+    ],
+  );
+}
+
+/** The clip's last frame, posted so that the video service can fetch it by its Discord link. */
+export function framePost(locale: Locale, userId: string, png: Buffer): ReplyMessage {
+  return {
+    content: t(locale, "clip.frame", { user: `<@${userId}>` }),
+    embeds: [],
+    files: [{ name: "last-frame.png", data: png, contentType: "image/png" }],
+  };
+}
+
+/** A video its requester shared, in the server's gallery channel: the prompt (escaped), who made it, a link back. */
+export function galleryPost(
+  locale: Locale,
+  job: JobSummary,
+  video: { file: ReplyFile } | { url: string; limitMiB: number },
+  original: string | undefined,
+): ReplyMessage {
+  const lines = original ? [t(locale, "share.original", { link: original })] : [];
+  if ("url" in video) {
+    const why = t(locale, "delivered.why.tooLarge", { mib: video.limitMiB });
+    lines.push(t(locale, "delivered.link", { url: video.url, why }));
+  }
+  const message: ReplyMessage = {
+    content: "",
+    embeds: [jobEmbed(locale, job, t(locale, "share.title"), COLOR.success, lines.join("\n"))],
+  };
+  if ("file" in video) message.files = [video.file];
+  return message;
 }

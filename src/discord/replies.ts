@@ -61,13 +61,14 @@ export function messageBody(message: ReplyMessage) {
     content: message.content,
     embeds: message.embeds,
     allowed_mentions: allowedMentions(message.pingUserId),
-    // Replace whatever was attached before with exactly these files.
+    // Replace whatever was attached before with exactly these files, and the buttons with exactly these
+    // (none unless the message has some: a job that moved on loses the buttons of its earlier state).
     attachments: (message.files ?? []).map((f, i) => ({ id: i, filename: f.name })),
-    ...(message.components ? { components: message.components } : {}),
+    components: message.components ?? [],
   };
 }
 
-function files(message: ReplyMessage): RawFile[] | undefined {
+export function files(message: ReplyMessage): RawFile[] | undefined {
   if (!message.files?.length) return undefined;
   return message.files.map((f) => ({
     name: f.name,

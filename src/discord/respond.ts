@@ -16,7 +16,7 @@ export function toDiscord(message: ReplyMessage): InteractionEditReplyOptions {
     embeds: message.embeds,
     allowedMentions: allowedMentions(message.pingUserId),
     files: message.files?.map((f) => ({ attachment: f.data, name: f.name })) ?? [],
-    ...(message.components ? { components: message.components } : {}),
+    components: message.components ?? [],
   } as InteractionEditReplyOptions;
 }
 

@@ -7,6 +7,7 @@ import type {
   MessageContextMenuCommandInteraction,
   ModalSubmitInteraction,
 } from "discord.js";
+import { AnimateCommand } from "../../commands/animate.js";
 import { VideoCommand, VideoEdit, VideoImage, VideoReference, VideoText } from "../../commands/video.js";
 import { renderMessage, t } from "../i18n/index.js";
 import { type Locale, localeOf } from "../i18n/locale.js";
@@ -16,7 +17,9 @@ import { say } from "../video/messages.js";
 import { validateEdit, validateImage, validateReference, validateText } from "../video/validate.js";
 import { guildAllowed } from "./allowed-guilds.js";
 import { readArguments } from "./arguments.js";
+import type { ChannelPosts } from "./channel-posts.js";
 import { type CustomId, parseCustomId } from "./custom-id.js";
+import { animateOpened, animateSubmitted } from "./handlers/animate.js";
 import { approveClicked, denyClicked, denySubmitted } from "./handlers/approval.js";
 import { budgetConfig } from "./handlers/budget-config.js";
 import { budgetFreeze, budgetUnfreeze } from "./handlers/budget-freeze.js";
@@ -25,9 +28,19 @@ import { budgetLedger, ledgerClicked } from "./handlers/budget-ledger.js";
 import { budgetList } from "./handlers/budget-list.js";
 import { budgetShow } from "./handlers/budget-show.js";
 import { budgetUsage } from "./handlers/budget-usage.js";
+import {
+  continueClicked,
+  continueSubmitted,
+  editClicked,
+  editSubmitted,
+  referenceClicked,
+  referenceSubmitted,
+  rerollClicked,
+} from "./handlers/clip-buttons.js";
 import type { HandlerContext } from "./handlers/context.js";
 import { jobAutocomplete } from "./handlers/job-autocomplete.js";
-import { videoCancel } from "./handlers/video-cancel.js";
+import { shareClicked } from "./handlers/share.js";
+import { cancelClicked, videoCancel } from "./handlers/video-cancel.js";
 import { videoCreate } from "./handlers/video-create.js";
 import { videoHistory } from "./handlers/video-history.js";
 import { videoStatus } from "./handlers/video-status.js";
@@ -50,6 +63,7 @@ export interface RouterDeps {
   services: JobServices;
   logger: Logger;
   moderation: ModeratorChannel;
+  posts: ChannelPosts;
   operatorIds: ReadonlySet<string>;
   /** `ALLOWED_GUILD_IDS`: interactions from any other server get a short answer and nothing else. */
   allowedGuildIds?: ReadonlySet<string> | undefined;
@@ -94,13 +108,25 @@ const COMPONENTS: Readonly<Record<string, ComponentHandler>> = {
   deny: denyClicked,
   "ledger-newer": ledgerClicked,
   "ledger-older": ledgerClicked,
+  cancel: cancelClicked,
+  reroll: rerollClicked,
+  edit: editClicked,
+  continue: continueClicked,
+  reference: referenceClicked,
+  share: shareClicked,
 };
 /** Modal submissions by the action of their `custom_id`. */
 const MODALS: Readonly<Record<string, ModalHandler>> = {
   deny: denySubmitted,
+  edit: editSubmitted,
+  continue: continueSubmitted,
+  reference: referenceSubmitted,
+  animate: animateSubmitted,
 };
 /** Message context-menu commands by name. */
-const MESSAGE_MENU: Readonly<Record<string, Handler<MessageContextMenuCommandInteraction>>> = {};
+const MESSAGE_MENU: Readonly<Record<string, Handler<MessageContextMenuCommandInteraction>>> = {
+  [AnimateCommand.name]: animateOpened,
+};
 
 const KNOWN_SUBCOMMANDS: Readonly<Record<string, readonly string[]>> = {
   video: VideoCommand.options.map((o) => o.name),

@@ -120,6 +120,7 @@ export const en = {
   "validation.expected.text": "text",
   "validation.expected.boolean": "True or False",
   "validation.notChoice": "`{option}` must be one of {choices}: pick one from the list.",
+  "validation.notChoiceTyped": "`{option}` must be one of {choices}: type one of them.",
   "validation.notHttps": "`{option}` must be an https:// link to the file.",
   "validation.linkCredentials":
     "`{option}` contains a user name or password: give a plain https:// link to the file.",
@@ -195,6 +196,7 @@ export const en = {
   "perm.sendMessagesInThreads": "Send Messages in Threads",
   "perm.attachFiles": "Attach Files",
   "perm.embedLinks": "Embed Links",
+  "perm.readMessageHistory": "Read Message History",
 
   // Models (keys by model id) and O3 quality choices
   "model.pro": "Kling 3.0 Pro",
@@ -279,6 +281,7 @@ export const en = {
   "config.defaultModel": "Default model",
   "config.approvalAbove": "Approval above",
   "config.moderatorChannel": "Moderator channel",
+  "config.galleryChannel": "Gallery channel",
   "config.managerRole": "Manager role",
   "config.channels": "Channels for /video",
   "config.roles": "Roles that may generate",
@@ -378,4 +381,54 @@ export const en = {
   "guild.leaving":
     "Hello! This bot only works in the servers its operator has allowed, and this server is not one of them, so it is leaving now. Nothing was charged. If you expected to use it here, ask the bot's operator.",
   "guild.notAllowed": "This bot does not work in this server. Ask the bot's operator if you expected it to.",
+  // A delivered clip's buttons, and what they open and answer (the new video's own messages are the usual ones)
+  "clip.button.reroll": "Re-roll",
+  "clip.button.edit": "Edit",
+  "clip.button.continue": "Continue",
+  "clip.button.reference": "Use as reference",
+  "clip.button.share": "Share",
+  "clip.edit.title": "Edit this clip · std {std}, pro {pro} credits",
+  "clip.edit.prompt": "What to change",
+  "clip.edit.quality": "Quality: pro or std",
+  "clip.continue.title": "Continue this clip · {cost}",
+  "clip.continue.prompt": "What happens next",
+  "clip.reference.title": "Use as reference · {cost}",
+  "clip.reference.prompt": "What the new video should show",
+  "clip.gone":
+    "I can't find this video's job in this server, so this button does nothing. Nothing was charged.",
+  "clip.notDone": "This video has no finished clip to use. Nothing was charged.",
+  "clip.unavailable": "I can't use this video any more: {why}. Nothing was charged.",
+  "clip.tooLarge": "This video is too large for me to take its last frame. Nothing was charged.",
+  "clip.frameFailed": "I could not take the last frame of this video. Nothing was charged; please try again.",
+  "clip.frame": "The last frame of this clip, for {user}'s next video.",
+  "clip.queued": "Your new video is queued: {link}",
+  "clip.cantPost":
+    "I can't post the new video in this channel: I lack {permissions} here. Nothing was charged.",
+  "reason.NOT_POSTED": "I could not post this video's message in the channel, so I did not send it.",
+
+  // Cancel on a job's reply while it waits
+  "job.button.cancel": "Cancel",
+
+  // Share: a finished video in the server's gallery channel
+  "share.onlyRequester": "Only the member who made this video can share it.",
+  "share.noGallery":
+    "This server has no gallery channel yet; a manager can set one with `/budget config gallery_channel`.",
+  "share.done": "Shared in {channel}: {link}",
+  "share.already": "This video is already in {channel}: {link}",
+  "share.busy": "This video is being shared right now.",
+  "share.cantPost":
+    "I can't post in {channel}: a manager can give me View Channel, Send Messages, Attach Files and Embed Links there.",
+  "share.title": "Shared video",
+  "share.original": "[Original message]({link})",
+
+  // "Animate with Kling" on a message
+  "animate.title": "Animate with Kling · {cost}",
+  "animate.prompt": "Prompt",
+  "animate.duration": "Duration (seconds)",
+  "animate.durationHint": "{min}–{max}",
+  "animate.model": "Model",
+  "animate.modelHint": "pro, std, o3-pro or o3-std",
+  "animate.noImage":
+    "“Animate with Kling” needs a message with an image: a PNG, JPEG or WebP attachment, or an image embed. This message has none.",
+  "animate.gone": "I can't read that message any more (it may have been deleted). Nothing was charged.",
 } as const;

@@ -121,6 +121,7 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "validation.expected.text": "テキスト",
   "validation.expected.boolean": "「True」か「False」",
   "validation.notChoice": "`{option}` は一覧から選んでください（{choices}）。",
+  "validation.notChoiceTyped": "`{option}` には {choices} のいずれかを入力してください。",
   "validation.notHttps": "`{option}` にはファイルへの https:// リンクを指定してください。",
   "validation.linkCredentials":
     "`{option}` にユーザー名かパスワードが含まれています。ファイルへの普通の https:// リンクを指定してください。",
@@ -198,6 +199,7 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "perm.sendMessagesInThreads": "スレッドでメッセージを送信",
   "perm.attachFiles": "ファイルを添付",
   "perm.embedLinks": "埋め込みリンク",
+  "perm.readMessageHistory": "メッセージ履歴を読む",
 
   // Models: the names stay in Latin script, the tier is glossed
   "model.pro": "Kling 3.0 Pro（高品質）",
@@ -284,6 +286,7 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
   "config.defaultModel": "既定のモデル",
   "config.approvalAbove": "承認が必要になる額",
   "config.moderatorChannel": "モデレーター用チャンネル",
+  "config.galleryChannel": "ギャラリー用チャンネル",
   "config.managerRole": "管理者ロール",
   "config.channels": "/video を使えるチャンネル",
   "config.roles": "動画を作れるロール",
@@ -385,4 +388,56 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
     "こんにちは。このボットは運営者が許可したサーバーでだけ動作します。このサーバーは対象外のため、これで退出します。クレジットは消費していません。ここで使う予定だった場合は、ボットの運営者に問い合わせてください。",
   "guild.notAllowed":
     "このボットはこのサーバーでは使えません。使えるはずの場合は、ボットの運営者に問い合わせてください。",
+  // A delivered clip's buttons, and what they open and answer
+  "clip.button.reroll": "もう一度作る",
+  "clip.button.edit": "編集",
+  "clip.button.continue": "続きを作る",
+  "clip.button.reference": "参照に使う",
+  "clip.button.share": "共有",
+  "clip.edit.title": "このクリップを編集・std {std}／pro {pro} クレジット",
+  "clip.edit.prompt": "変えたい内容",
+  "clip.edit.quality": "品質：pro か std",
+  "clip.continue.title": "このクリップの続きを作る・{cost}",
+  "clip.continue.prompt": "このあと起きること",
+  "clip.reference.title": "このクリップを参照して作る・{cost}",
+  "clip.reference.prompt": "新しい動画に映したい内容",
+  "clip.gone":
+    "この動画のジョブがこのサーバーに見つからないため、このボタンは使えません。クレジットは消費していません。",
+  "clip.notDone": "この動画には使える完成クリップがありません。クレジットは消費していません。",
+  "clip.unavailable": "この動画はもう使えません：{why}。クレジットは消費していません。",
+  "clip.tooLarge": "この動画は大きすぎて、最後のフレームを取り出せません。クレジットは消費していません。",
+  "clip.frameFailed":
+    "この動画の最後のフレームを取り出せませんでした。クレジットは消費していません。もう一度お試しください。",
+  "clip.frame": "このクリップの最後のフレームです（{user} さんの次の動画に使います）。",
+  "clip.queued": "新しい動画を受け付けました：{link}",
+  "clip.cantPost":
+    "このチャンネルに新しい動画を投稿できません。ボットに次の権限がありません：{permissions}。クレジットは消費していません。",
+  "reason.NOT_POSTED": "この動画のメッセージをチャンネルに投稿できなかったため、送信しませんでした。",
+
+  // Cancel on a job's reply while it waits
+  "job.button.cancel": "キャンセル",
+
+  // Share
+  "share.onlyRequester": "共有できるのは、この動画を作った本人だけです。",
+  "share.noGallery":
+    "このサーバーにはまだギャラリー用チャンネルがありません。管理者が `/budget config gallery_channel` で設定できます。",
+  "share.done": "{channel} に共有しました：{link}",
+  "share.already": "この動画はすでに {channel} にあります：{link}",
+  "share.busy": "この動画はいま共有しているところです。",
+  "share.cantPost":
+    "{channel} に投稿できません。管理者がそこでボットに「チャンネルを見る」「メッセージを送信」「ファイルを添付」「埋め込みリンク」の権限を与えられます。",
+  "share.title": "共有された動画",
+  "share.original": "[元のメッセージ]({link})",
+
+  // "Animate with Kling"
+  "animate.title": "Klingで動かす・{cost}",
+  "animate.prompt": "プロンプト",
+  "animate.duration": "長さ（秒）",
+  "animate.durationHint": "{min}〜{max}",
+  "animate.model": "モデル",
+  "animate.modelHint": "pro、std、o3-pro、o3-std のいずれか",
+  "animate.noImage":
+    "「Klingで動かす」には画像付きのメッセージが必要です（PNG・JPEG・WebP の添付か、画像の埋め込み）。このメッセージには画像がありません。",
+  "animate.gone":
+    "そのメッセージを読めなくなりました（削除された可能性があります）。クレジットは消費していません。",
 };

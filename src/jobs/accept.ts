@@ -30,7 +30,8 @@ export interface AcceptInput {
   userId: string;
   locale: string;
   applicationId: string;
-  interactionToken: string;
+  /** Null when the job's message is a channel post of its own (edited through the channel only). */
+  interactionToken: string | null;
   tokenExpiresAt: Date;
   request: VideoRequest;
   delivery: StoredRequestInput["delivery"];
@@ -44,9 +45,12 @@ export type AcceptResult =
   | { kind: "refused"; refusal: Refusal }
   | { kind: "insufficient"; cost: number; balance: number };
 
+/** What `checkVideoRequest` finds: the request would be accepted now, or why not. */
+export type CheckResult = Exclude<AcceptResult, { kind: "accepted" }> | { kind: "acceptable" };
+
 class Refused extends Error {
-  readonly result: AcceptResult;
-  constructor(result: AcceptResult) {
+  readonly result: AcceptResult | CheckResult;
+  constructor(result: AcceptResult | CheckResult) {
     super("refused");
     this.result = result;
   }
@@ -59,6 +63,23 @@ class Refused extends Error {
  * interaction finds its job instead.
  */
 export async function acceptVideoRequest(s: JobServices, input: AcceptInput): Promise<AcceptResult> {
+  return (await decideRequest(s, input, false)) as AcceptResult;
+}
+
+/**
+ * Whether the request would be accepted now, by the same rules under the same lock, storing and holding
+ * nothing: for a request that has work to do before it can be accepted (a frame to post), so that a refusal
+ * leaves nothing behind. The accept that follows checks everything again.
+ */
+export async function checkVideoRequest(s: JobServices, input: AcceptInput): Promise<CheckResult> {
+  return (await decideRequest(s, input, true)) as CheckResult;
+}
+
+async function decideRequest(
+  s: JobServices,
+  input: AcceptInput,
+  checkOnly: boolean,
+): Promise<AcceptResult | CheckResult> {
   const estimated = costOfRequest(input.request.generate);
   await ensureGuild(s.db, input.guildId, s.settings.defaultGuildCredits);
   const now = s.now();
@@ -74,7 +95,7 @@ export async function acceptVideoRequest(s: JobServices, input: AcceptInput): Pr
   try {
     return await s.db.transaction(async (tx): Promise<AcceptResult> => {
       const [guild] = await tx
-        .select({ settings: guilds.settings })
+        .select({ settings: guilds.settings, balance: guilds.balance })
         .from(guilds)
         .where(eq(guilds.id, input.guildId))
         .for("update");
@@ -101,6 +122,12 @@ export async function acceptVideoRequest(s: JobServices, input: AcceptInput): Pr
       if (serverInFlight >= settings.serverJobs) refuse({ rule: "server-jobs", limit: settings.serverJobs });
       if (settings.dailyCap > 0 && spent + estimated > settings.dailyCap) {
         refuse({ rule: "daily-cap", cap: settings.dailyCap, spent, cost: estimated });
+      }
+      if (checkOnly) {
+        const balance = guild?.balance ?? 0;
+        throw new Refused(
+          balance < estimated ? { kind: "insufficient", cost: estimated, balance } : { kind: "acceptable" },
+        );
       }
       const needsApproval = settings.approvalAbove > 0 && estimated > settings.approvalAbove;
       // The server's next job number, under the lock already held: a refusal from here on (not enough

@@ -13,7 +13,7 @@ const MAX_DELIVERY_ATTEMPTS = 6;
 const MAX_DOWNLOAD_ATTEMPTS = 3;
 
 /** What the member is told of a download that failed for good, by the fetcher's reason. */
-const UNAVAILABLE_WHY: Readonly<Record<DownloadFailure, VideoUnavailableWhy>> = {
+export const UNAVAILABLE_WHY: Readonly<Record<DownloadFailure, VideoUnavailableWhy>> = {
   "http-status": "http-status",
   "not-a-video": "not-a-video",
   "private-address": "not-allowed",

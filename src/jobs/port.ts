@@ -33,7 +33,9 @@ export type Failure =
   /** Nobody decided within the approval wait. */
   | { code: "APPROVAL_EXPIRED"; params: { waitedMs: number } }
   /** Its requester or a manager cancelled it before it was sent. */
-  | { code: "CANCELLED"; params: { by: string } };
+  | { code: "CANCELLED"; params: { by: string } }
+  /** Its message could not be posted where it was asked for, so it was never sent. */
+  | { code: "NOT_POSTED"; params: Record<string, never> };
 
 export type VideoUnavailableWhy = "http-status" | "not-a-video" | "not-allowed" | "too-slow" | "unreachable";
 

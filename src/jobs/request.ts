@@ -3,9 +3,10 @@ import { ASPECT_RATIOS, type GenerateRequest, generateRequestSchema } from "../k
 import type { JobRow } from "./repository.js";
 
 /**
- * What `jobs.request` holds: the validated request for the API, what the replies show, and what the adapter
- * needs to deliver. Read back through this schema, never cast: a row written by an older version is refused
- * with a clear error instead of misread.
+ * What `jobs.request` holds: the validated request for the API, what the replies show, what the adapter
+ * needs to deliver, and, once its requester shared the video, where it was posted (gallery.ts). Read back
+ * through this schema, never cast: a row written by an older version is refused with a clear error instead
+ * of misread.
  */
 
 const generate = z.unknown().transform((value, ctx): GenerateRequest => {
@@ -35,6 +36,14 @@ export const storedRequestSchema = z.object({
     /** Channel permissions the bot lacked at submit (Discord's names), shown as a warning with "queued". */
     missingPermissions: z.array(z.string()).default([]),
   }),
+  gallery: z
+    .object({
+      /** When a process took on posting it (ISO time); a claim without a message grows stale. */
+      claimedAt: z.string(),
+      channelId: z.string(),
+      messageId: z.string().optional(),
+    })
+    .optional(),
 });
 
 export type StoredRequest = z.output<typeof storedRequestSchema>;

@@ -33,7 +33,10 @@ export interface RequestFacts {
 }
 
 /** The allowed channels (a thread of an allowed channel counts) and roles. */
-export function checkPlace(settings: GuildSettingsValue, facts: RequestFacts): Refusal | undefined {
+export function checkPlace(
+  settings: GuildSettingsValue,
+  facts: Pick<RequestFacts, "channelId" | "parentChannelId" | "memberRoleIds">,
+): Refusal | undefined {
   if (
     settings.channels.length > 0 &&
     !settings.channels.includes(facts.channelId) &&

@@ -29,6 +29,8 @@ export const guildSettingsSchema = z.object({
   approvalAbove: z.number().int().min(0).default(0),
   /** Where approvals and the audit trail go. */
   moderatorChannelId: snowflake.optional(),
+  /** Where members share their finished videos (the Share button); unset: no gallery. */
+  galleryChannelId: snowflake.optional(),
   /** Members with this role manage the server's budget, besides those with Manage Server. */
   managerRoleId: snowflake.optional(),
   /** Channels where `/video` may be used; empty: everywhere. */

@@ -7,7 +7,7 @@ import type {
   VideoStatusArgs,
   VideoTextArgs,
 } from "../../commands/video.js";
-import type { Message } from "../i18n/index.js";
+import { type Message, message } from "../i18n/index.js";
 import type { GenerateRequest } from "../kling/types.js";
 import { DEFAULTS, taskTypeFor } from "../kling/types.js";
 import { hostProblem } from "../net/address.js";
@@ -314,9 +314,40 @@ function imageSchema(defaults: Defaults) {
     });
 }
 
+/** Options `/video reference` shares with "Use as reference" on a delivered clip. */
+const referenceFields = {
+  prompt: promptSchema,
+  quality: choice("quality", QUALITIES).optional(),
+  duration: durationSchema,
+  aspect_ratio: choice("aspect_ratio", ASPECT_RATIOS).optional(),
+};
+
+/** An O3 reference-to-video request following `images` (and `video`, when given). */
+function referenceOf(
+  a: z.output<z.ZodObject<typeof referenceFields>>,
+  images: string[],
+  video: string | undefined,
+): VideoRequest | undefined {
+  const model: Model = a.quality === "pro" ? "o3-pro" : "o3-std";
+  const type = taskTypeFor("reference-to-video", model);
+  if (!type) return undefined;
+  const aspectRatio = a.aspect_ratio ?? DEFAULTS.aspectRatio;
+  return {
+    generate: { type, prompt: a.prompt, duration: a.duration, aspectRatio, images, video },
+    display: {
+      subcommand: "reference",
+      model,
+      prompt: a.prompt,
+      duration: a.duration,
+      aspectRatio,
+      sound: undefined,
+    },
+  };
+}
+
 const referenceSchema = z
   .object({
-    prompt: promptSchema,
+    ...referenceFields,
     image1: mediaAttachment("image1", "image").optional(),
     image2: mediaAttachment("image2", "image").optional(),
     image3: mediaAttachment("image3", "image").optional(),
@@ -325,9 +356,6 @@ const referenceSchema = z
     image6: mediaAttachment("image6", "image").optional(),
     image7: mediaAttachment("image7", "image").optional(),
     video: mediaAttachment("video", "video").optional(),
-    quality: choice("quality", QUALITIES).optional(),
-    duration: durationSchema,
-    aspect_ratio: choice("aspect_ratio", ASPECT_RATIOS).optional(),
   })
   .transform((a, ctx) => {
     const images = [a.image1, a.image2, a.image3, a.image4, a.image5, a.image6, a.image7]
@@ -337,47 +365,43 @@ const referenceSchema = z
       issues(ctx, [say.referenceImageMissing("image1")]);
       return z.NEVER;
     }
-    const model: Model = a.quality === "pro" ? "o3-pro" : "o3-std";
-    const type = taskTypeFor("reference-to-video", model);
-    if (!type) return z.NEVER;
-    const aspectRatio = a.aspect_ratio ?? DEFAULTS.aspectRatio;
-    return {
-      generate: { type, prompt: a.prompt, duration: a.duration, aspectRatio, images, video: a.video?.url },
-      display: {
-        subcommand: "reference",
-        model,
-        prompt: a.prompt,
-        duration: a.duration,
-        aspectRatio,
-        sound: undefined,
-      },
-    } satisfies VideoRequest;
+    return referenceOf(a, images, a.video?.url) ?? z.NEVER;
   });
+
+/** Options `/video edit` shares with "Edit" on a delivered clip. */
+const editFields = {
+  prompt: promptSchema,
+  quality: choice("quality", QUALITIES).optional(),
+  keep_original_sound: flag("keep_original_sound").optional(),
+};
+
+/** An O3 edit of `video`. */
+function editOf(a: z.output<z.ZodObject<typeof editFields>>, video: string): VideoRequest | undefined {
+  const model: Model = a.quality === "pro" ? "o3-pro" : "o3-std";
+  const type = taskTypeFor("video-edit", model);
+  if (!type) return undefined;
+  return {
+    generate: { type, prompt: a.prompt, video, keepOriginalSound: a.keep_original_sound ?? true },
+    display: {
+      subcommand: "edit",
+      model,
+      prompt: a.prompt,
+      duration: undefined,
+      aspectRatio: undefined,
+      sound: undefined,
+    },
+  };
+}
 
 const editSchema = z
   .object({
-    prompt: promptSchema,
+    ...editFields,
     video: mediaAttachment("video", "video").optional(),
     video_url: httpsUrl("video_url").optional(),
-    quality: choice("quality", QUALITIES).optional(),
-    keep_original_sound: flag("keep_original_sound").optional(),
   })
   .transform((a, ctx) => {
     const video = oneSource(ctx, a.video, a.video_url, ["video", "video_url"], true);
-    const model: Model = a.quality === "pro" ? "o3-pro" : "o3-std";
-    const type = taskTypeFor("video-edit", model);
-    if (!type || !video) return z.NEVER;
-    return {
-      generate: { type, prompt: a.prompt, video, keepOriginalSound: a.keep_original_sound ?? true },
-      display: {
-        subcommand: "edit",
-        model,
-        prompt: a.prompt,
-        duration: undefined,
-        aspectRatio: undefined,
-        sound: undefined,
-      },
-    } satisfies VideoRequest;
+    return (video && editOf(a, video)) || z.NEVER;
   });
 
 /**
@@ -433,6 +457,141 @@ export function validateEdit(args: VideoEditArgs): Validation {
   return toValidation(editSchema.safeParse(args), () =>
     collect((c) => oneSource(c, args.video, args.video_url, ["video", "video_url"], true)),
   );
+}
+
+/*
+ * Follow-ups of a clip the bot delivered (its buttons) and "Animate with Kling" on a message. What the member
+ * types into a modal goes through the schemas of the `/video` options of the same name, so a bad value gets
+ * the same message. A clip's media are links the bot holds itself (the clip's link from the API, a frame the
+ * bot posted on Discord), not a member's: they are not checked as a member's links are.
+ */
+
+/**
+ * A number typed into a modal: the number when the text reads as one (full-width digits too), else the text,
+ * for the schema to refuse by name; empty: not given.
+ */
+function typedNumber(text: string): number | string | undefined {
+  const value = text.normalize("NFKC").trim();
+  if (value === "") return undefined;
+  return /^[+-]?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+}
+
+/**
+ * A form has no list to pick a choice from: a value that is not one of them is refused with the words for
+ * typing one.
+ */
+function typed(validation: Validation): Validation {
+  if (validation.ok) return validation;
+  return {
+    ok: false,
+    problems: validation.problems.map((p) =>
+      p.key === "validation.notChoice" ? message("validation.notChoiceTyped", p.params) : p,
+    ),
+  };
+}
+
+/** A choice typed into a modal, as its value (`PRO` and `ｐｒｏ` read as `pro`); empty: not given. */
+function typedChoice(text: string): string | undefined {
+  const value = text.normalize("NFKC").trim().toLowerCase();
+  return value === "" ? undefined : value;
+}
+
+/** What a delivered clip was, as its stored request says. */
+export interface ClipShape {
+  model: string;
+  duration: number | undefined;
+  aspectRatio: AspectRatio | undefined;
+  sound: boolean | undefined;
+}
+
+const clipEditSchema = (video: string) => z.object(editFields).transform((a) => editOf(a, video) ?? z.NEVER);
+
+/** "Edit": an O3 edit of the clip, in the quality typed (`pro` or `std`). */
+export function validateClipEdit(fields: { prompt: string; quality: string }, video: string): Validation {
+  return typed(
+    toValidation(
+      clipEditSchema(video).safeParse({ prompt: fields.prompt, quality: typedChoice(fields.quality) }),
+    ),
+  );
+}
+
+const clipReferenceSchema = (media: { video: string; frame: string }) =>
+  z.object(referenceFields).transform((a) => referenceOf(a, [media.frame], media.video) ?? z.NEVER);
+
+/**
+ * "Use as reference": an O3 reference-to-video following the clip, with its last frame as the reference image
+ * (the API needs at least one), of the clip's duration and aspect ratio, in `/video reference`'s default
+ * quality.
+ */
+export function validateClipReference(
+  fields: { prompt: string },
+  media: { video: string; frame: string },
+  clip: ClipShape,
+): Validation {
+  return toValidation(
+    clipReferenceSchema(media).safeParse({
+      prompt: fields.prompt,
+      duration: clip.duration,
+      aspect_ratio: clip.aspectRatio,
+    }),
+  );
+}
+
+/** `/video image`'s options, none given. */
+const NO_IMAGE_OPTIONS: { [K in keyof VideoImageArgs]: undefined } = {
+  prompt: undefined,
+  image: undefined,
+  image_url: undefined,
+  end_image: undefined,
+  end_image_url: undefined,
+  model: undefined,
+  duration: undefined,
+  aspect_ratio: undefined,
+  sound: undefined,
+  negative_prompt: undefined,
+  prompt_fidelity: undefined,
+};
+
+/**
+ * "Continue": an image-to-video from the clip's last frame, of the clip's model, duration and aspect ratio,
+ * with its sound where the server still allows sound.
+ */
+export function validateClipContinue(
+  fields: { prompt: string },
+  frame: string,
+  clip: ClipShape,
+  ctx: ValidationContext = {},
+): Validation {
+  // Raw values, as options would carry them: the schema refuses what does not fit, by name.
+  const args = {
+    ...NO_IMAGE_OPTIONS,
+    prompt: fields.prompt,
+    image_url: frame,
+    model: clip.model,
+    duration: clip.duration,
+    aspect_ratio: clip.aspectRatio,
+    sound: ctx.defaultSound === false ? undefined : clip.sound,
+  } as VideoImageArgs;
+  return validateImage(args, ctx);
+}
+
+/**
+ * "Animate with Kling": an image-to-video from a message's image (its attachment, checked like `image`, or
+ * the link of its image embed, checked like `image_url`), with the prompt, duration and model typed.
+ */
+export function validateAnimate(
+  fields: { prompt: string; duration: string; model: string },
+  image: { image?: AttachmentInfo; image_url?: string },
+  ctx: ValidationContext = {},
+): Validation {
+  const args = {
+    ...NO_IMAGE_OPTIONS,
+    ...image,
+    prompt: fields.prompt,
+    duration: typedNumber(fields.duration),
+    model: typedChoice(fields.model),
+  } as VideoImageArgs;
+  return typed(validateImage(args, ctx));
 }
 
 const jobNumber = asIssue(say.jobNumber("job"));

@@ -1,3 +1,4 @@
+import type { APIEmbed } from "discord.js";
 import { type Bot, createKlingClient, startBot } from "../../src/bot.js";
 import { loadConfig } from "../../src/config.js";
 import type { KlingClient } from "../../src/kling/client.js";
@@ -50,6 +51,18 @@ export function videoText(discord: FakeDiscord, prompt: string) {
     guildId: GUILD_ID,
     channelId: CHANNEL_ID,
   });
+}
+
+/** Everything a message says: its content, and each embed's title, description and fields. */
+export function messageText(m: FakeMessage): string {
+  return [
+    m.content,
+    ...(m.embeds as APIEmbed[]).flatMap((e) => [
+      e.title ?? "",
+      e.description ?? "",
+      ...(e.fields ?? []).map((f) => `${f.name} ${f.value}`),
+    ]),
+  ].join("\n");
 }
 
 /**

@@ -1,11 +1,10 @@
-import type { APIEmbed } from "discord.js";
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { creditLedger, jobs } from "../../src/db/schema.js";
 import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/index.js";
-import type { FakeMessage, OptionValue } from "../fakes/discord/index.js";
+import type { OptionValue } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
-import { GUILD_ID, type Stack, startStack, waitForVideo } from "./harness.js";
+import { GUILD_ID, type Stack, startStack, messageText as text, waitForVideo } from "./harness.js";
 
 /**
  * The moderated quota through the real discord.js client: who may do what, the server's rules on every
@@ -97,17 +96,6 @@ describe.each(testDrivers())("the moderated quota on %s", (driver) => {
       const m = st?.original;
       return m && (m.content || m.embeds.length) && !(m.flags & 128) ? { st: st!, m } : undefined;
     }, 15_000);
-  }
-
-  function text(m: FakeMessage): string {
-    return [
-      m.content,
-      ...(m.embeds as APIEmbed[]).flatMap((e) => [
-        e.title ?? "",
-        e.description ?? "",
-        ...(e.fields ?? []).map((f) => `${f.name} ${f.value}`),
-      ]),
-    ].join("\n");
   }
 
   /** The answer is ephemeral and says `pattern`. */

@@ -489,6 +489,50 @@ describe("fake Discord with the real discord.js client", () => {
     expect(invalid.code).toBe(50035);
   });
 
+  it("delivers a message context menu on a member's message; a reply pings its author unless told not to", async () => {
+    const route = Routes.applicationGuildCommands(fake.applicationId, GUILD);
+    const menu = (await client.rest.post(route, {
+      body: { type: 3, name: "Animate with Kling", name_localizations: { ja: "Klingで動かす" } },
+    })) as { id: string };
+    const spaced = await apiError(
+      client.rest.post(route, { body: { name: "two words", description: "A slash command" } }),
+    );
+    expect(spaced.code).toBe(50035);
+
+    const photo = fake.postAsMember(CHANNEL, {
+      userId: USER,
+      content: "look",
+      attachments: [{ filename: "a.png", content_type: "image/png", size: 8 }],
+    });
+    expect(photo.attachments[0]!.url).toMatch(/^https:\/\/cdn\.discordapp\.com\/attachments\//);
+    const payload = fake.messageMenu({
+      name: "Animate with Kling",
+      message: fake.apiMessage(photo),
+      userId: USER,
+    });
+    expect((payload.data as { id: string }).id).toBe(menu.id);
+    const handled = nextInteraction(async (i) => {
+      if (!i.isMessageContextMenuCommand()) throw new Error(`expected a message menu, got type ${i.type}`);
+      return {
+        name: i.commandName,
+        target: i.targetMessage.id,
+        file: i.targetMessage.attachments.first()?.name,
+      };
+    });
+    await fake.sendInteraction(payload);
+    expect(await handled).toEqual({ name: "Animate with Kling", target: photo.id, file: "a.png" });
+
+    const reply = (body: Record<string, unknown>) =>
+      client.rest.post(Routes.channelMessages(CHANNEL), {
+        body: { content: "a reply", message_reference: { message_id: photo.id }, ...body },
+      }) as Promise<{ id: string }>;
+    const loud = await reply({});
+    expect(fake.message(loud.id)!.pingedRepliedUser).toBe(USER);
+    const quiet = await reply({ allowed_mentions: { parse: [], replied_user: false } });
+    expect(fake.message(quiet.id)!.pingedRepliedUser).toBeUndefined();
+    expect(fake.message(quiet.id)!.pings.users).toEqual([]);
+  });
+
   it("rejects a wrong bot token and explains a wait that timed out", async () => {
     const rest = new REST({ api: fake.apiUrl }).setToken("not-the-token");
     const err = await apiError(rest.get(Routes.user("@me")));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COMMANDS, toRegistrationBody } from "../../commands/index.js";
+import { COMMANDS, MESSAGE_COMMANDS, registrationBodies, toRegistrationBody } from "../../commands/index.js";
 import { LOCALES } from "../../src/i18n/locale.js";
 
 /**
@@ -67,4 +67,27 @@ it("sends the Japanese texts to Discord at registration", () => {
   expect(model?.choices?.find((c) => c.value === "std")?.name_localizations).toEqual({
     ja: "Kling 3.0 Standard（標準）",
   });
+});
+
+describe.each(MESSAGE_COMMANDS.map((c) => [c.name, c] as const))(
+  "the message command %s",
+  (_name, command) => {
+    it("is a guild-only message context menu, named in every language within Discord's limit", () => {
+      const body = toRegistrationBody(command) as unknown as Described & { type: number; contexts: number[] };
+      expect(body.type).toBe(3);
+      expect(body.contexts).toEqual([0]);
+      expect(body.description).toBeUndefined();
+      expect(length(body.name)).toBeLessThanOrEqual(LIMIT.name);
+      for (const locale of TRANSLATED) {
+        const name = (body.name_localizations as Record<string, string> | undefined)?.[locale] ?? "";
+        expect(name.trim(), locale).not.toBe("");
+        expect(length(name), locale).toBeLessThanOrEqual(LIMIT.name);
+        expect(name, locale).not.toBe(body.name);
+      }
+    });
+  },
+);
+
+it("registers the slash commands and the message commands together", () => {
+  expect(registrationBodies().map((b) => b.name)).toEqual(["video", "budget", "Animate with Kling"]);
 });

@@ -180,3 +180,79 @@ describe("render, hostile prompts", () => {
     expect(out).toBe(`${"a".repeat(9)}…`);
   });
 });
+
+describe("render, a clip's buttons, Cancel and the follow-up modals", () => {
+  const ids = (m: { components?: render.ButtonRow[] }) =>
+    (m.components ?? []).flatMap((r) => r.components.map((c) => c.custom_id));
+  const labels = (rows: render.ButtonRow[]) => rows.flatMap((r) => r.components.map((c) => c.label));
+
+  it("puts the five follow-up buttons under a delivered video, naming only the job", () => {
+    const message = render.delivered("en", job, { charged: 300, tookMs: 1000, balance: 700 });
+    expect(ids(message)).toEqual([
+      "kb1:reroll:7",
+      "kb1:edit:7",
+      "kb1:continue:7",
+      "kb1:reference:7",
+      "kb1:share:7",
+    ]);
+    expect(labels(render.videoButtons(job, "ja"))).toEqual([
+      "もう一度作る",
+      "編集",
+      "続きを作る",
+      "参照に使う",
+      "共有",
+    ]);
+  });
+
+  it("shows Cancel only while a job waits to be sent", () => {
+    expect(ids(render.queued("en", job, 10))).toEqual(["kb1:cancel:7"]);
+    expect(ids(render.awaitingApproval("en", job, 10))).toEqual(["kb1:cancel:7"]);
+    expect(ids(render.waiting("en", job, { place: 2, why: "turn" }))).toEqual(["kb1:cancel:7"]);
+    expect(ids(render.waiting("en", job, { place: 2, why: "slowed" }))).toEqual(["kb1:cancel:7"]);
+    expect(ids(render.progress("en", job, { elapsedMs: 0, estimateMs: 60_000 }))).toEqual([]);
+    const failed = render.failed("en", job, { code: "CANCELLED", params: { by: job.userId } });
+    expect(ids(failed)).toEqual([]);
+    expect(labels(render.cancelButtons(job, "ja"))).toEqual(["キャンセル"]);
+  });
+
+  it("keeps modal titles and labels within Discord's 45 characters in both languages, with the cost", () => {
+    for (const locale of ["en", "ja"] as const) {
+      const modals = [
+        render.editModal(locale, 1_234_567, { std: 360, pro: 435 }),
+        render.continueModal(locale, 1_234_567, 1_200),
+        render.referenceModal(locale, 1_234_567, 1_080),
+        render.animateModal(locale, "1234567890123456789", { model: "o3-std", duration: 5, cost: 180 }),
+      ];
+      for (const modal of modals) {
+        expect([...modal.title].length, modal.title).toBeLessThanOrEqual(45);
+        expect(modal.title.endsWith("…"), modal.title).toBe(false);
+        for (const row of modal.components) {
+          expect([...row.components[0].label].length).toBeLessThanOrEqual(45);
+        }
+      }
+      expect(modals[0]!.title).toMatch(/360.*435/);
+      expect(modals[1]!.title).toContain("1,200");
+      expect(modals[3]!.title).toContain("180");
+    }
+    expect(
+      render
+        .animateModal("en", "1", { model: "std", duration: 5, cost: 300 })
+        .components.map((r) => r.components[0].label),
+    ).toEqual(["Prompt", "Duration (seconds)", "Model"]);
+  });
+
+  it("posts a shared video with its prompt escaped and its author, pinging nobody", () => {
+    const hostile = { ...job, display: { ...job.display, prompt: "@everyone [free](https://x.example)" } };
+    const post = render.galleryPost(
+      "en",
+      hostile,
+      { url: "https://cdn.example/v.mp4", limitMiB: 10 },
+      "https://discord.com/channels/1/2/3",
+    );
+    const text = JSON.stringify(post.embeds);
+    expect(text).not.toMatch(/@everyone/);
+    expect(text).toContain(`<@${job.userId}>`);
+    expect(text).toContain("https://discord.com/channels/1/2/3");
+    expect(post.pingUserId).toBeUndefined();
+  });
+});

@@ -7,7 +7,16 @@ import type {
   VideoTextArgs,
 } from "../../commands/video.js";
 import { renderMessage } from "../../src/i18n/index.js";
-import { validateEdit, validateImage, validateReference, validateText } from "../../src/video/validate.js";
+import {
+  validateAnimate,
+  validateClipContinue,
+  validateClipEdit,
+  validateClipReference,
+  validateEdit,
+  validateImage,
+  validateReference,
+  validateText,
+} from "../../src/video/validate.js";
 
 const png = (name = "a.png", size = 1000): AttachmentInfo => ({
   id: "1",
@@ -226,5 +235,81 @@ describe("every problem at once", () => {
     expect(text).toMatch(/PNG, JPEG or WebP/);
     expect(text).toMatch(/not both/);
     expect(text).toMatch(/`sound`/);
+  });
+});
+
+describe("follow-ups of a delivered clip and of a message's image", () => {
+  const clip = { model: "pro", duration: 7, aspectRatio: "9:16" as const, sound: false };
+  const frame = "https://cdn.discordapp.com/attachments/1/3/last-frame.png";
+  const video = "https://cdn.example.com/videos/abc.mp4";
+
+  it("Edit: an O3 edit of the clip's own link, in the quality typed (any case, full width)", () => {
+    const v = validateClipEdit({ prompt: "make it night", quality: " ＰＲＯ " }, video);
+    expect(v.ok && v.value.generate).toEqual({
+      type: "o3-pro-video-edit",
+      prompt: "make it night",
+      video,
+      keepOriginalSound: true,
+    });
+    expect(problems(validateClipEdit({ prompt: "x", quality: "ultra" }, video))).toMatch(
+      /`quality` must be one of `pro` or `std`: type one of them/,
+    );
+    const blank = validateClipEdit({ prompt: "x", quality: "" }, video);
+    expect(blank.ok && blank.value.generate.type).toBe("o3-std-video-edit");
+  });
+
+  it("Continue: the clip's model, duration, aspect ratio and sound, from its last frame", () => {
+    const v = validateClipContinue({ prompt: "it jumps" }, frame, clip);
+    expect(v.ok && v.value.generate).toMatchObject({
+      type: "pro-image-to-video",
+      image: frame,
+      duration: 7,
+      aspectRatio: "9:16",
+      sound: false,
+    });
+    // A server that no longer allows sound: a clip with sound continues without it, rather than being refused.
+    const loud = validateClipContinue(
+      { prompt: "it jumps" },
+      frame,
+      { ...clip, sound: true },
+      { defaultSound: false },
+    );
+    expect(loud.ok && loud.value.generate.sound).toBe(false);
+  });
+
+  it("Use as reference: the clip as the reference video and its last frame as the reference image", () => {
+    const v = validateClipReference({ prompt: "the same, in snow" }, { video, frame }, clip);
+    expect(v.ok && v.value.generate).toEqual({
+      type: "o3-std-reference-to-video",
+      prompt: "the same, in snow",
+      duration: 7,
+      aspectRatio: "9:16",
+      images: [frame],
+      video,
+    });
+  });
+
+  it("Animate: the modal's text read as `/video image` options, refused by name when it does not fit", () => {
+    const image = { image: png("beach.png") };
+    const ok = validateAnimate({ prompt: "waves", duration: "１０", model: "O3-std" }, image);
+    expect(ok.ok && ok.value.generate).toMatchObject({ type: "o3-std-image-to-video", duration: 10 });
+    const defaults = validateAnimate({ prompt: "waves", duration: " ", model: "" }, image, {
+      defaultModel: "pro",
+    });
+    expect(defaults.ok && defaults.value.generate).toMatchObject({ type: "pro-image-to-video", duration: 5 });
+    const bad = problems(validateAnimate({ prompt: "waves", duration: "five", model: "turbo" }, image));
+    expect(bad).toMatch(/`duration` must be a whole number of seconds/);
+    expect(bad).toMatch(/`model` must be one of `pro`, `std`, `o3-pro`, or `o3-std`: type one of them/);
+    expect(problems(validateAnimate({ prompt: "waves", duration: "2.5", model: "" }, image))).toMatch(
+      /`duration`/,
+    );
+    // An image it cannot use is refused as `image` would be, naming the file.
+    const gif = { image: { ...png("cat.gif"), contentType: "image/gif" } };
+    expect(problems(validateAnimate({ prompt: "waves", duration: "5", model: "" }, gif))).toMatch(/cat\.gif/);
+    const linked = validateAnimate(
+      { prompt: "waves", duration: "5", model: "" },
+      { image_url: "http://x.example/a.png" },
+    );
+    expect(problems(linked)).toMatch(/`image_url` must be an https:\/\/ link/);
   });
 });

@@ -45,6 +45,7 @@ export async function budgetConfig(ctx: HandlerContext<Interaction>): Promise<vo
   }
   if (a.default_model !== undefined) change.defaultModel = a.default_model;
   if (a.moderator_channel !== undefined) change.moderatorChannelId = a.moderator_channel;
+  if (a.gallery_channel !== undefined) change.galleryChannelId = a.gallery_channel;
   if (a.manager_role !== undefined) change.managerRoleId = a.manager_role;
   if (a.approval_above !== undefined) change.approvalAbove = a.approval_above;
   const next = { ...current, ...change };

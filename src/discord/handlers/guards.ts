@@ -1,7 +1,9 @@
 import type { BaseInteraction } from "discord.js";
 import { t } from "../../i18n/index.js";
+import { findGuildJob, type JobRow } from "../../jobs/repository.js";
 import type { GuildSettingsValue } from "../../moderation/settings.js";
 import { loadSettings } from "../../moderation/store.js";
+import type { CustomId } from "../custom-id.js";
 import * as render from "../render.js";
 import { type Answerable, answer } from "../respond.js";
 import { isManager, isOperator } from "../rights.js";
@@ -26,4 +28,17 @@ export async function asOperator(ctx: HandlerContext<Answerable & BaseInteractio
   if (isOperator(ctx.interaction, ctx.operatorIds)) return true;
   await answer(ctx.interaction, render.notice(t(ctx.locale, "rights.operators")));
   return false;
+}
+
+/**
+ * The job a button or modal names, looked up in the clicker's own server only: an id naming another server's
+ * job (forged, or copied) finds nothing.
+ */
+export async function clickedJob(
+  ctx: HandlerContext<BaseInteraction>,
+  id: CustomId,
+): Promise<JobRow | undefined> {
+  const jobId = Number(id.refs[0]);
+  if (!ctx.interaction.inGuild() || !Number.isSafeInteger(jobId)) return undefined;
+  return findGuildJob(ctx.services.db, ctx.interaction.guildId, jobId);
 }

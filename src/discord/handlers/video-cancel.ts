@@ -1,19 +1,23 @@
-import { type ChatInputCommandInteraction, MessageFlags } from "discord.js";
+import { type ChatInputCommandInteraction, type MessageComponentInteraction, MessageFlags } from "discord.js";
 import { VideoCancel } from "../../../commands/video.js";
 import { renderMessage, t } from "../../i18n/index.js";
 import { withdrawJob } from "../../jobs/decide.js";
-import { findJobByNumber } from "../../jobs/repository.js";
+import { findGuildJob, findJobByNumber, type JobRow } from "../../jobs/repository.js";
 import { loadSettings } from "../../moderation/store.js";
 import { validateStatus } from "../../video/validate.js";
 import { readArguments } from "../arguments.js";
+import type { CustomId } from "../custom-id.js";
 import * as render from "../render.js";
 import { answer } from "../respond.js";
 import { isManager } from "../rights.js";
 import type { HandlerContext } from "./context.js";
+import { clickedJob } from "./guards.js";
 
 /**
- * `/video cancel job`: a job not yet sent (queued, or waiting for approval) ends and its credits go back, once;
- * a job the API already has cannot be stopped (the API has no cancel), and the member is told so.
+ * `/video cancel job`, and Cancel on the reply of a job that waits: a job not yet sent (queued, or waiting for
+ * approval) ends and its credits go back, once, however many clicks arrive at once and on whichever process
+ * (one compare-and-set, jobs/decide.ts); a job the API already has cannot be stopped (the API has no cancel),
+ * and the member is told so.
  */
 export async function videoCancel(
   ctx: HandlerContext<ChatInputCommandInteraction<"cached" | "raw">>,
@@ -31,7 +35,26 @@ export async function videoCancel(
   }
   const job = await findJobByNumber(s.db, interaction.guildId, parsed.value);
   if (!job) return answer(interaction, render.noSuchJob(locale, parsed.value));
-  const settings = await loadSettings(s.db, interaction.guildId);
+  await cancelJob(ctx, job);
+}
+
+/** Cancel on a job's reply: the job the button names, in the clicker's server (another server's: none). */
+export async function cancelClicked(
+  ctx: HandlerContext<MessageComponentInteraction>,
+  id: CustomId,
+): Promise<void> {
+  const job = await clickedJob(ctx, id);
+  if (!job) return answer(ctx.interaction, render.noSuchJob(ctx.locale, Number(id.refs[0])));
+  await cancelJob(ctx, job);
+}
+
+/** The job's requester or a manager of its server cancels it, if it has not been sent. */
+async function cancelJob(
+  ctx: HandlerContext<ChatInputCommandInteraction<"cached" | "raw"> | MessageComponentInteraction>,
+  job: JobRow,
+): Promise<void> {
+  const { interaction, locale, services: s } = ctx;
+  const settings = await loadSettings(s.db, job.guildId);
   if (job.userId !== interaction.user.id && !isManager(interaction, settings)) {
     return answer(interaction, render.notice(t(locale, "rights.cancel")));
   }

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ChatInputCommandInteraction, DiscordAPIError } from "discord.js";
-import { renderMessage } from "../../i18n/index.js";
-import { type AcceptResult, acceptVideoRequest, handOverJob } from "../../jobs/accept.js";
+import { type Locale, renderMessage } from "../../i18n/index.js";
+import { type AcceptResult, acceptVideoRequest, type CheckResult, handOverJob } from "../../jobs/accept.js";
+import type { JobRow } from "../../jobs/repository.js";
+import type { GuildSettingsValue } from "../../moderation/settings.js";
 import { loadSettings } from "../../moderation/store.js";
 import type { Validation, ValidationContext } from "../../video/validate.js";
 import { DEFAULT_ATTACHMENT_LIMIT, jobSummary } from "../job-replies.js";
@@ -10,6 +12,37 @@ import * as render from "../render.js";
 import { answer, replyPublicly, toDiscord } from "../respond.js";
 import { memberRoleIds } from "../rights.js";
 import type { HandlerContext } from "./context.js";
+
+/** The server's defaults, as validation takes them (`/budget config default_model`, `allow_sound`). */
+export function validationDefaults(settings: GuildSettingsValue): ValidationContext {
+  return {
+    ...(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
+    ...(settings.allowSound ? {} : { defaultSound: false }),
+  };
+}
+
+/** What the member is told of a request the server's rules or its balance refused (privately). */
+export function refusalOf(
+  locale: Locale,
+  result: Extract<AcceptResult | CheckResult, { kind: "refused" | "insufficient" }>,
+  settings: GuildSettingsValue,
+): render.ReplyMessage {
+  return result.kind === "refused"
+    ? render.refused(locale, result.refusal, settings)
+    : render.insufficientBudget(locale, result.cost, result.balance);
+}
+
+/** The message of a job just accepted: queued, or waiting for a manager's approval. */
+export function acceptedReply(
+  locale: Locale,
+  job: JobRow,
+  balance: number,
+  missingPermissions: readonly string[],
+): render.ReplyMessage {
+  return job.needsApproval
+    ? render.awaitingApproval(locale, jobSummary(job), balance)
+    : render.queued(locale, jobSummary(job), balance, missingPermissions);
+}
 
 /** The interaction token's lifetime (Discord: 15 minutes). */
 const TOKEN_LIFETIME_MS = 15 * 60_000;
@@ -33,10 +66,7 @@ export function videoCreate(validate: (interaction: Interaction, context: Valida
   return async (ctx: HandlerContext<Interaction>): Promise<void> => {
     const { interaction, locale, services: s } = ctx;
     const settings = await loadSettings(s.db, interaction.guildId);
-    const validation = validate(interaction, {
-      ...(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
-      ...(settings.allowSound ? {} : { defaultSound: false }),
-    });
+    const validation = validate(interaction, validationDefaults(settings));
     if (!validation.ok) {
       const problems = validation.problems.map((p) => renderMessage(locale, p));
       return answer(interaction, render.invalidInput(locale, problems));
@@ -82,14 +112,11 @@ export function videoCreate(validate: (interaction: Interaction, context: Valida
         ctx.logger.info({ jobId: result.job.id }, "interaction delivered again; the job already exists");
         return;
       case "refused":
-        return answer(interaction, render.refused(locale, result.refusal, settings));
       case "insufficient":
-        return answer(interaction, render.insufficientBudget(locale, result.cost, result.balance));
+        return answer(interaction, refusalOf(locale, result, settings));
       case "accepted": {
         const job = result.job;
-        const message = job.needsApproval
-          ? render.awaitingApproval(locale, jobSummary(job), result.balance)
-          : render.queued(locale, jobSummary(job), result.balance, missingPermissions);
+        const message = acceptedReply(locale, job, result.balance, missingPermissions);
         let messageId: string | undefined;
         try {
           messageId = interaction.deferred

@@ -90,6 +90,12 @@ export interface ModalSubmitSpec
   message?: Record<string, unknown>;
 }
 
+/** A message context-menu command (Apps → `name`) used on a message. */
+export interface MessageMenuSpec extends Omit<InteractionSpecBase, "subcommand" | "group" | "options"> {
+  /** The target message, as the API returns it (`apiMessage(m)`). */
+  message: Record<string, unknown>;
+}
+
 export interface AutocompleteSpec extends InteractionSpecBase {
   /** The option being typed; its value is sent as the string typed so far. */
   focused: string;
@@ -109,8 +115,8 @@ export interface BuilderContext {
   guild(id: string): GuildModel | undefined;
   defaultGuild(): GuildModel | undefined;
   dmChannel(user: APIUser): ChannelModel;
-  /** The command as registered (guild first, then global), or a stable stand-in. */
-  command(name: string, guildId: string | undefined): CommandDefinition;
+  /** The command as registered (guild first, then global), or a stable stand-in; `type` 3: a message menu. */
+  command(name: string, guildId: string | undefined, type?: number): CommandDefinition;
   attachmentSizeLimit: number;
 }
 
@@ -340,6 +346,22 @@ export function createInteractionBuilders(ctx: BuilderContext) {
     },
     chatInput(spec: ChatInputSpec): APIChatInputApplicationCommandInteraction {
       return build(spec) as unknown as APIChatInputApplicationCommandInteraction;
+    },
+    /** Interaction type 2 with command type 3: `target_id` and the message in `resolved.messages`. */
+    messageMenu(spec: MessageMenuSpec): Record<string, unknown> {
+      const target = spec.message;
+      const guildId =
+        spec.guildId === null ? undefined : (spec.guildId ?? (ctx.defaultGuild()?.id as string | undefined));
+      const definition = ctx.command(spec.name, guildId, 3);
+      const data = {
+        id: definition.id,
+        name: spec.name,
+        type: 3,
+        target_id: String(target.id),
+        resolved: { messages: { [String(target.id)]: target } },
+        ...(definition.guild_id ? { guild_id: definition.guild_id } : {}),
+      };
+      return buildOther(spec, 2, data, undefined);
     },
     autocomplete(spec: AutocompleteSpec): APIApplicationCommandAutocompleteInteraction {
       return build(spec, spec.focused) as unknown as APIApplicationCommandAutocompleteInteraction;

@@ -8,6 +8,8 @@ import { type FieldError, invalidFormBody, type Snowflakes } from "./protocol.js
 export type StoredCommand = Record<string, unknown> & { id: string; name: string; type: number };
 
 const NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+/** User and message commands (context menus) may have spaces and capitals. */
+const MENU_NAME = /^(?! )[-_' \p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}(?<! )$/u;
 const LIMIT = { options: 25, choices: 25, description: 100, choiceName: 100, commands: 100 } as const;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -15,7 +17,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function checkName(errs: FieldError[], path: FieldError["path"], name: unknown, chatInput: boolean) {
-  if (typeof name !== "string" || !NAME.test(name)) {
+  if (typeof name !== "string" || !(chatInput ? NAME : MENU_NAME).test(name)) {
     errs.push({ path, code: "APPLICATION_COMMAND_INVALID_NAME", message: "Command name is invalid" });
   } else if (chatInput && name !== name.toLowerCase()) {
     errs.push({ path, code: "APPLICATION_COMMAND_INVALID_NAME", message: "Command name is invalid" });
@@ -144,10 +146,11 @@ export class CommandRegistry {
     return this.scopes.get(guildId ?? "global") ?? [];
   }
 
-  find(name: string, guildId?: string): StoredCommand | undefined {
+  /** A command by name and type (1: slash command, 3: message context menu), guild first, then global. */
+  find(name: string, guildId?: string, type = 1): StoredCommand | undefined {
     return (
-      (guildId ? this.list(guildId).find((c) => c.name === name && (c.type ?? 1) === 1) : undefined) ??
-      this.list().find((c) => c.name === name && (c.type ?? 1) === 1)
+      (guildId ? this.list(guildId).find((c) => c.name === name && (c.type ?? 1) === type) : undefined) ??
+      this.list().find((c) => c.name === name && (c.type ?? 1) === type)
     );
   }
 
@@ -175,6 +178,11 @@ export class CommandRegistry {
       }
       const type = typeof c.type === "number" ? c.type : 1;
       checkName(errs, [...at, "name"], c.name, type === 1);
+      if (isRecord(c.name_localizations)) {
+        for (const [locale, name] of Object.entries(c.name_localizations)) {
+          checkName(errs, [...at, "name_localizations", locale], name, type === 1);
+        }
+      }
       if (type === 1) {
         checkDescription(errs, [...at, "description"], c.description);
         checkOptions(errs, [...at, "options"], c.options);

@@ -3,6 +3,7 @@ export type {
   AutocompleteSpec,
   ChatInputSpec,
   ComponentSpec,
+  MessageMenuSpec,
   ModalSubmitSpec,
   OptionValue,
 } from "./builders.js";
@@ -24,6 +25,7 @@ export {
   type FaultHandle,
   type FaultSpec,
   type InteractionState,
+  type MemberMessageSpec,
   type RateLimitRule,
   type RecordedRequest,
   type RequestMatcher,

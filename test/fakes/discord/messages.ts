@@ -80,6 +80,8 @@ export interface FakeMessage {
   deleted: boolean;
   /** Whom the message would have notified, from its content and allowed_mentions (embeds never ping). */
   pings: Pings;
+  /** A reply that notified the author of the message it replies to: that author (set when created). */
+  pingedRepliedUser?: string;
   createdWith: MessageWrite;
   /** Every later write, in order. */
   edits: MessageWrite[];

@@ -10,10 +10,12 @@ import type {
   UserFlags,
 } from "discord.js";
 import {
+  type AttachmentSpec,
   type AutocompleteSpec,
   type ChatInputSpec,
   type ComponentSpec,
   createInteractionBuilders,
+  type MessageMenuSpec,
   type ModalSubmitSpec,
 } from "./builders.js";
 import { CommandRegistry, type StoredCommand } from "./commands.js";
@@ -209,8 +211,12 @@ export interface FakeDiscord {
   /** A click on a component of a message (pass the message as the API returns it: `apiMessage(m)`). */
   component(spec: ComponentSpec): Record<string, unknown>;
   modalSubmit(spec: ModalSubmitSpec): Record<string, unknown>;
+  /** A message context-menu command used on a message (pass it as the API returns it: `apiMessage(m)`). */
+  messageMenu(spec: MessageMenuSpec): Record<string, unknown>;
   /** A message as the API returns it, for a component interaction's `message`. */
   apiMessage(m: FakeMessage): Record<string, unknown>;
+  /** A member's own message in a channel (something a context menu can be used on), with its files. */
+  postAsMember(channelId: string, spec: MemberMessageSpec): FakeMessage;
   /** Dispatch INTERACTION_CREATE to the connected client (waits up to `timeoutMs` for a session). */
   sendInteraction(
     payload:
@@ -250,6 +256,14 @@ export interface FakeDiscord {
   /** A readable dump of the recent requests (tokens shortened). */
   describeRequests(last?: number): string;
   close(): Promise<void>;
+}
+
+export interface MemberMessageSpec {
+  userId: string;
+  content?: string;
+  /** Files the member attached; `data` defaults to `size` zero bytes. */
+  attachments?: (AttachmentSpec & { data?: Buffer })[];
+  embeds?: Record<string, unknown>[];
 }
 
 interface Answer {
@@ -446,13 +460,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     defaultGuild: () => guilds[0],
     dmChannel,
     attachmentSizeLimit: interactionUploadLimit,
-    command(name, guildId) {
-      const found = commands.find(name, guildId);
+    command(name, guildId, type = 1) {
+      const found = commands.find(name, guildId, type);
       if (found) return found as StoredCommand & { options?: unknown[]; guild_id?: string };
-      let id = standInCommandIds.get(name);
+      let id = standInCommandIds.get(`${type}:${name}`);
       if (!id) {
         id = ids.next();
-        standInCommandIds.set(name, id);
+        standInCommandIds.set(`${type}:${name}`, id);
       }
       return { id, name };
     },
@@ -765,6 +779,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         author: botUser,
       }),
     );
+    // A reply pings the author of the message it replies to, unless allowed_mentions says otherwise: when
+    // present, only `replied_user: true` pings them.
+    const repliedTo = ref ? messages.get(String(ref.message_id)) : undefined;
+    const am = isRecord(body.allowed_mentions) ? body.allowed_mentions : undefined;
+    if (repliedTo && (am === undefined || am.replied_user === true)) {
+      m.pingedRepliedUser = repliedTo.author.id;
+      m.pings.users = [...new Set([...m.pings.users, repliedTo.author.id])];
+    }
     if (nonceKey !== undefined && body.enforce_nonce === true)
       nonces.set(nonceKey, { at: now(), message: m });
     return { status: 200, body: toApiMessage(m) };
@@ -1415,7 +1437,46 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     autocomplete: (spec) => builders.autocomplete(spec),
     component: (spec) => builders.component(spec),
     modalSubmit: (spec) => builders.modalSubmit(spec),
+    messageMenu: (spec) => builders.messageMenu(spec),
     apiMessage: (m) => toApiMessage(m) as unknown as Record<string, unknown>,
+    postAsMember(channelId, spec) {
+      const ch = findChannel(channelId);
+      if (!ch) throw new Error(`fake Discord: postAsMember: unknown channel ${channelId}`);
+      const author: APIUser = users.get(spec.userId) ?? {
+        id: spec.userId,
+        username: `member${spec.userId.slice(-4)}`,
+        discriminator: "0",
+        global_name: null,
+        avatar: null,
+      };
+      users.set(author.id, author);
+      const files = (spec.attachments ?? []).map((a, i) => ({
+        field: `files[${i}]`,
+        filename: a.filename,
+        contentType: a.content_type ?? "application/octet-stream",
+        data: a.data ?? Buffer.alloc(a.size),
+      }));
+      const path = `/channels/${channelId}/messages`;
+      const body = { content: spec.content ?? "", embeds: spec.embeds ?? [] };
+      const write = {
+        route: "channel" as const,
+        method: "POST",
+        path,
+        now: now(),
+        files,
+        attachmentSizeLimit: Infinity,
+      };
+      const m = storeMessage(
+        createMessage(ids, body, write, {
+          channelId,
+          ...(ch.guildId ? { guildId: ch.guildId } : {}),
+          type: 0,
+          author,
+        }),
+      );
+      changed();
+      return m;
+    },
     async sendInteraction(payload, opts = {}) {
       const p = { ...(payload as Record<string, unknown>) };
       if (typeof p.id !== "string") p.id = ids.next();
