@@ -1,6 +1,7 @@
 import { KlingError } from "../kling/errors.js";
 import type { TaskStatus } from "../kling/types.js";
 import { failJob, tell } from "./fail.js";
+import { nextCheckAt } from "./pacing.js";
 import { type JobRow, releaseLease, transitionJob, typicalRunTimeMs } from "./repository.js";
 import { backoff, type JobServices } from "./services.js";
 
@@ -78,10 +79,7 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
     return;
   }
   const shown = await showProgress(s, job, now, elapsedMs);
-  const next = new Date(
-    now.getTime() +
-      backoff(s.settings.pollIntervalMs, Math.min(job.attempts, 8), s.settings.pollIntervalMs * 6),
-  );
+  const next = await nextCheckAt(s, job, now);
   await releaseLease(s.db, job.id, s.owner, next, job.attempts + 1, shown);
 }
 

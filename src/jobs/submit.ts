@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { isConnectionError } from "../db/transient.js";
 import { KlingError, KlingRequestError } from "../kling/errors.js";
 import { failJob, tell } from "./fail.js";
+import { firstCheckAt } from "./pacing.js";
 import type { Failure } from "./port.js";
 import { type JobRow, queuePlace, transitionJob } from "./repository.js";
 import { storedRequest } from "./request.js";
@@ -59,7 +60,7 @@ async function storeTaskId(s: JobServices, job: JobRow, taskId: string): Promise
           klingTaskId: taskId,
           submittedAt: now,
           attempts: 0,
-          nextPollAt: new Date(now.getTime() + s.settings.pollIntervalMs),
+          nextPollAt: await firstCheckAt(s, job, now),
           leaseOwner: null,
           leaseExpiresAt: null,
           lastEditAt: now,

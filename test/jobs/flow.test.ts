@@ -131,6 +131,7 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
       estimates: new Map(),
       settings: {
         pollIntervalMs: 5_000,
+        klingRatePerSecond: 5,
         progressIntervalMs: 10_000,
         jobTimeoutMs: 30 * 60_000,
         maxVideoBytes: 50 * 1024 * 1024,
