@@ -260,7 +260,7 @@ export async function runningJobLoad(
   const [row] = await db
     .select({
       running: sql<string>`count(*)`,
-      submittedSince: sql<string>`count(*) filter (where ${jobs.submittedAt} > ${since})`,
+      submittedSince: sql<string>`count(*) filter (where ${jobs.submittedAt} > ${since.toISOString()}::timestamptz)`,
     })
     .from(jobs)
     .where(eq(jobs.state, "running"));
