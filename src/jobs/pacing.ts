@@ -1,6 +1,13 @@
 import { type JobRow, recentRunTimesMs, runningJobLoad } from "./repository.js";
 import { storedRequest } from "./request.js";
-import { type CheckPlan, nextCheckDelay, planChecks, type RunTimeModel, runTimeModel } from "./schedule.js";
+import {
+  type CheckPlan,
+  nextCheckDelay,
+  planChecks,
+  type RunTimeModel,
+  runTimeModel,
+  shareStep,
+} from "./schedule.js";
 import { backoff, type JobServices } from "./services.js";
 
 /**
@@ -18,8 +25,6 @@ const LOAD_TTL_MS = 1_000;
 const SUBMIT_WINDOW_MS = 60_000;
 /** Share of the rate limit always left for submits, and always left for status checks. */
 const RESERVE = 0.1;
-/** Plans are kept per step of this factor in a job's share of the budget (rounded down, never over it). */
-const SHARE_STEP = 1.1;
 
 interface Kind {
   at: number;
@@ -54,15 +59,14 @@ async function planFor(s: JobServices, job: JobRow, now: Date): Promise<CheckPla
   try {
     const kind = await kindOf(s, job, now.getTime());
     if (!kind.model) return undefined;
-    const share = await shareOfBudget(s, now.getTime());
-    const step = Math.floor(Math.log(share) / Math.log(SHARE_STEP));
-    let plan = kind.plans.get(step);
+    const share = shareStep(await shareOfBudget(s, now.getTime()));
+    let plan = kind.plans.get(share);
     if (!plan) {
-      plan = planChecks(kind.model, SHARE_STEP ** step, {
+      plan = planChecks(kind.model, share, {
         baseIntervalMs: s.settings.pollIntervalMs,
         horizonMs: s.settings.jobTimeoutMs,
       });
-      kind.plans.set(step, plan);
+      kind.plans.set(share, plan);
     }
     return plan;
   } catch (err) {

@@ -26,6 +26,7 @@ const MIN_BANDWIDTH = 0.02;
 /** Beyond this chance of still running, the plan stops and checks every longest gap. */
 const TAIL = 1e-5;
 const GRID = 1024;
+const SHARE_STEP = 1.05;
 /** Checks after which a job still runs with less chance than this are not polished. */
 const POLISH = 1e-3;
 
@@ -106,6 +107,14 @@ export interface CheckPlan {
   /** The most time the plan leaves between two checks. */
   readonly maxGapMs: number;
   readonly minGapMs: number;
+}
+
+/**
+ * A job's share of the budget rounded down to a step of 5 %: plans are made and kept per step, and rounding
+ * down never spends more than the share.
+ */
+export function shareStep(ratePerSec: number): number {
+  return SHARE_STEP ** Math.floor(Math.log(ratePerSec) / Math.log(SHARE_STEP));
 }
 
 /** The shortest gap between two checks: a fifth of today's interval. */

@@ -12,6 +12,7 @@ import {
   type RunTimeModel,
   runTimeModel,
   type ScheduleOptions,
+  shareStep,
   todaysChecks,
 } from "../../src/jobs/schedule.js";
 import { normalDraw, seededRandom } from "../helpers/random.js";
@@ -156,6 +157,15 @@ describe("planning status checks", () => {
     const around = plan.times.filter((t) => t >= q10 && t <= q90).length;
     // Checks per second; one check of slack for where a fixed rhythm happens to fall.
     expect((around + 1) / (q90 - q10)).toBeGreaterThanOrEqual(early / q10);
+  });
+
+  it("rounds a job's share down to a step of 5 %, never up", () => {
+    const rand = seededRandom(5);
+    for (let i = 0; i < 1_000; i++) {
+      const share = 10 ** (-5 + rand() * 7);
+      expect(shareStep(share)).toBeLessThanOrEqual(share);
+      expect(shareStep(share)).toBeGreaterThan(share / 1.05);
+    }
   });
 
   it.each(CASES.slice(0, 12))("runs as planned when checks follow one another: $label", (c) => {
