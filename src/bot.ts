@@ -133,6 +133,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     estimates: new Map(),
     settings: {
       pollIntervalMs: config.poll.intervalMs,
+      klingRatePerSecond: config.kling.ratePerSecond,
       progressIntervalMs: config.poll.progressIntervalMs,
       jobTimeoutMs: config.poll.jobTimeoutMs,
       maxVideoBytes: config.poll.maxVideoBytes,

@@ -3,6 +3,7 @@ import { expectedRunTimeMs } from "../kling/pricing.js";
 import { isTaskType, type TaskStatus } from "../kling/types.js";
 import { chargeOfFailure, noteChargedFailure } from "./charged-failures.js";
 import { failJob, tell } from "./fail.js";
+import { nextCheckAt } from "./pacing.js";
 import type { ProgressFigures } from "./port.js";
 import { type JobRow, releaseLease, transitionJob, typicalRunTimeMs } from "./repository.js";
 import { storedRequest } from "./request.js";
@@ -106,10 +107,7 @@ export async function pollJob(s: JobServices, job: JobRow): Promise<void> {
     return;
   }
   const shown = await showProgress(s, job, now, elapsedMs);
-  const next = new Date(
-    now.getTime() +
-      backoff(s.settings.pollIntervalMs, Math.min(job.attempts, 8), s.settings.pollIntervalMs * 6),
-  );
+  const next = await nextCheckAt(s, job, now);
   await releaseLease(s.db, job.id, s.owner, next, job.attempts + 1, shown);
 }
 

@@ -71,7 +71,6 @@ export interface ProgressFigures {
 export interface JobPort {
   /** The largest file the adapter could attach for this job now; the flow downloads no more than this. */
   attachmentLimit(job: JobRow): number;
-  /** The job waits to be sent to the API (after a refusal that asks to try later). */
   /**
    * The job waits to be sent: `slowed`, the API refused it for now and it goes again after a pause; `turn`, the
    * API account runs as many tasks as it may and the job waits for a free place.

@@ -244,25 +244,60 @@ export async function typicalRunTimeMs(
   taskType: string,
   sample = 20,
 ): Promise<number | undefined> {
+  const times = (await runTimesMs(db, [eq(jobs.taskType, taskType)], sample)).sort((a, b) => a - b);
+  if (times.length === 0) return undefined;
+  return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * How long the latest completed jobs of one kind (task type and clip length; `undefined` for a video edit,
+ * whose length the API chooses) took from submit to being found finished, for planning status checks.
+ */
+export async function recentRunTimesMs(
+  db: Database,
+  taskType: string,
+  duration: number | undefined,
+  sample = 50,
+): Promise<number[]> {
+  const length = sql`${jobs.request} #>> '{generate,duration}'`;
+  return runTimesMs(
+    db,
+    [
+      eq(jobs.taskType, taskType),
+      duration === undefined ? sql`${length} is null` : sql`${length} = ${String(duration)}`,
+    ],
+    sample,
+  );
+}
+
+/** Submit → found finished of the latest completed jobs that match `where`, newest first. */
+async function runTimesMs(db: Database, where: SQL[], sample: number): Promise<number[]> {
   const rows = await db
     .select({ submittedAt: jobs.submittedAt, finishedAt: jobs.finishedAt })
     .from(jobs)
     .where(
-      and(
-        eq(jobs.taskType, taskType),
-        eq(jobs.state, "completed"),
-        isNotNull(jobs.submittedAt),
-        isNotNull(jobs.finishedAt),
-      ),
+      and(...where, eq(jobs.state, "completed"), isNotNull(jobs.submittedAt), isNotNull(jobs.finishedAt)),
     )
     .orderBy(desc(jobs.finishedAt))
     .limit(sample);
-  const times = rows
+  return rows
     .map((r) =>
       r.finishedAt && r.submittedAt ? r.finishedAt.getTime() - r.submittedAt.getTime() : Number.NaN,
     )
-    .filter((t) => Number.isFinite(t) && t > 0)
-    .sort((a, b) => a - b);
-  if (times.length === 0) return undefined;
-  return times[Math.floor(times.length / 2)];
+    .filter((t) => Number.isFinite(t) && t > 0);
+}
+
+/** Jobs whose tasks run now, and how many of them were submitted since `since` (the recent submit rate). */
+export async function runningJobLoad(
+  db: Database,
+  since: Date,
+): Promise<{ running: number; submittedSince: number }> {
+  const [row] = await db
+    .select({
+      running: sql<string>`count(*)`,
+      submittedSince: sql<string>`count(*) filter (where ${jobs.submittedAt} > ${since.toISOString()}::timestamptz)`,
+    })
+    .from(jobs)
+    .where(eq(jobs.state, "running"));
+  return { running: Number(row?.running ?? 0), submittedSince: Number(row?.submittedSince ?? 0) };
 }

@@ -7,7 +7,13 @@ import type { JobPort } from "./port.js";
 /** What the job flow is handed by the composition root; tests hand in their own parts. */
 
 export interface JobSettings {
+  /** Today's polling interval: kinds of job without history are checked after it, then ×1.5 up to ×6. */
   pollIntervalMs: number;
+  /**
+   * Calls per second the Kling API allows (the rate limiter's): submits go first, status checks are planned
+   * within what is left (see jobs/pacing.ts).
+   */
+  klingRatePerSecond: number;
   progressIntervalMs: number;
   jobTimeoutMs: number;
   maxVideoBytes: number;

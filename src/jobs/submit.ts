@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { isConnectionError } from "../db/transient.js";
 import { KlingCancelledError, KlingError, KlingRequestError } from "../kling/errors.js";
 import { failJob, tell } from "./fail.js";
+import { firstCheckAt } from "./pacing.js";
 import { estimateFor, progressFigures } from "./poll.js";
 import type { Failure } from "./port.js";
 import { queuePlace } from "./queue.js";
@@ -83,7 +84,7 @@ async function storeTaskId(s: JobServices, job: JobRow, taskId: string): Promise
           klingTaskId: taskId,
           submittedAt: now,
           attempts: 0,
-          nextPollAt: new Date(now.getTime() + s.settings.pollIntervalMs),
+          nextPollAt: await firstCheckAt(s, job, now),
           leaseOwner: null,
           leaseExpiresAt: null,
           lastEditAt: now,

@@ -4,6 +4,7 @@ import { jobs } from "../../src/db/schema.js";
 import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/index.js";
 import type { AttachmentSpec, ChatInputSpec, OptionValue } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
+import { seededRandom } from "../helpers/random.js";
 import { CHANNEL_ID, GUILD_ID, type Stack, startStack, USER_ID } from "./harness.js";
 
 /**
@@ -21,18 +22,6 @@ import { CHANNEL_ID, GUILD_ID, type Stack, startStack, USER_ID } from "./harness
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_124);
 const CASES = Number(process.env.FUZZ_CASES ?? 300);
 const STARTING = 10_000;
-
-/** mulberry32: small, fast and good enough to pick test values reproducibly. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Characters that show nothing: white space, zero-width and bidi controls, fillers, lone marks, tags. */
 const INVISIBLE = [
@@ -230,7 +219,7 @@ const OPTIONS: Record<string, Record<string, Kind>> = {
 };
 
 function generator(seed: number) {
-  const rng = prng(seed);
+  const rng = seededRandom(seed);
   const int = (n: number) => Math.floor(rng() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const many = (xs: readonly string[], n: number) => Array.from({ length: n }, () => pick(xs)).join("");

@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { creditLedger, jobs } from "../../src/db/schema.js";
 import { acceptVideoRequest, handOverJob } from "../../src/jobs/accept.js";
 import { deliverJob } from "../../src/jobs/deliver.js";
-import { VideoFetcher } from "../../src/jobs/download.js";
 import { withLease } from "../../src/jobs/lease.js";
 import { pollJob } from "../../src/jobs/poll.js";
 import type {
@@ -21,10 +20,10 @@ import { KlingClient } from "../../src/kling/client.js";
 import { expectedRunTimeMs } from "../../src/kling/pricing.js";
 import { type KlingSimulator, startKlingSimulator } from "../../src/kling-sim/server.js";
 import { checkInvariants, ensureGuild, getBalance } from "../../src/ledger/index.js";
-import { silentLogger } from "../../src/log.js";
 import { updateSettings } from "../../src/moderation/store.js";
 import type { VideoRequest } from "../../src/video/validate.js";
 import { openTestDatabase, type TestDatabase, testDrivers } from "../helpers/db.js";
+import { testJobServices } from "../helpers/job-services.js";
 
 /**
  * The job flow on its own: a real database and the simulator over HTTP, but no Discord — a port that records
@@ -149,31 +148,15 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
     alerts = [];
     port = new RecordingPort();
     clock = new Date("2026-06-01T12:00:00Z");
-    s = {
+    s = testJobServices({
       db: database.db,
       kling,
       port,
-      download: new VideoFetcher({
-        policy: { maxBytes: 50 * 1024 * 1024, totalTimeoutMs: 10_000, minBytesPerSecond: 0, graceMs: 1_000 },
-        trustedOrigins: [sim.url],
-      }),
-      logger: silentLogger(),
+      videoOrigin: sim.url,
       now: () => clock,
-      signal: new AbortController().signal,
       owner: "flow-test",
-      announce: async () => {},
       alert: (incident) => alerts.push(incident),
-      estimates: new Map(),
-      settings: {
-        pollIntervalMs: 5_000,
-        progressIntervalMs: 10_000,
-        jobTimeoutMs: 30 * 60_000,
-        maxVideoBytes: 50 * 1024 * 1024,
-        defaultGuildCredits: 0,
-        leaseMs: 60_000,
-        maxSubmitAttempts: 3,
-      },
-    };
+    });
   });
   afterEach(async () => {
     await s.download.close();
