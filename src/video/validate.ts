@@ -282,19 +282,37 @@ function defaultsOf(ctx: ValidationContext): Defaults {
   return { model: ctx.defaultModel ?? DEFAULT_MODEL, sound: ctx.defaultSound ?? DEFAULTS.sound };
 }
 
-function textSchema(defaults: Defaults) {
-  return z.object(generationFields).transform((a, ctx) => {
+/**
+ * The text and image schemas depend on the server's defaults, of which there are few (a model and a sound
+ * flag): each is built once per combination and kept, instead of on every command (building and compiling a
+ * zod object schema costs far more than running it).
+ */
+function perDefaults<T>(build: (defaults: Defaults) => T): (defaults: Defaults) => T {
+  const built = new Map<string, T>();
+  return (defaults) => {
+    const key = `${defaults.model}:${defaults.sound}`;
+    let schema = built.get(key);
+    if (!schema) {
+      schema = build(defaults);
+      built.set(key, schema);
+    }
+    return schema;
+  };
+}
+
+const textSchema = perDefaults((defaults) =>
+  z.object(generationFields).transform((a, ctx) => {
     const g = generation(a, "text-to-video", defaults, ctx);
     if (!g.type) return z.NEVER;
     return {
       generate: { type: g.type, ...g.fields },
       display: { subcommand: "text", ...g.display },
     } satisfies VideoRequest;
-  });
-}
+  }),
+);
 
-function imageSchema(defaults: Defaults) {
-  return z
+const imageSchema = perDefaults((defaults) =>
+  z
     .object({
       ...generationFields,
       image: mediaAttachment("image", "image").optional(),
@@ -311,8 +329,8 @@ function imageSchema(defaults: Defaults) {
         generate: { type: g.type, ...g.fields, image, endImage },
         display: { subcommand: "image", ...g.display },
       } satisfies VideoRequest;
-    });
-}
+    }),
+);
 
 /** Options `/video reference` shares with "Use as reference" on a delivered clip. */
 const referenceFields = {

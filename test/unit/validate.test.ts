@@ -137,6 +137,31 @@ describe("/video text", () => {
   it("refuses prompt_fidelity outside 0–1", () => {
     expect(problems(validateText(text({ prompt_fidelity: 1.5 })))).toMatch(/prompt_fidelity/);
   });
+
+  it("follows each server's defaults, whichever server asked before", () => {
+    const generate = (defaults: Parameters<typeof validateText>[1]) => {
+      const v = validateText(text({}), defaults);
+      return v.ok ? { type: v.value.generate.type, sound: v.value.generate.sound } : undefined;
+    };
+    for (let round = 0; round < 2; round++) {
+      expect(generate({})).toEqual({ type: "std-text-to-video", sound: true });
+      expect(generate({ defaultModel: "pro", defaultSound: false })).toEqual({
+        type: "pro-text-to-video",
+        sound: false,
+      });
+      expect(generate({ defaultModel: "pro" })).toEqual({ type: "pro-text-to-video", sound: true });
+      expect(generate({ defaultModel: "o3-std" })).toEqual({
+        type: "o3-std-text-to-video",
+        sound: undefined,
+      });
+      const image = validateImage(
+        { ...text({}), image: png(), image_url: undefined, end_image: undefined, end_image_url: undefined },
+        { defaultSound: false },
+      );
+      expect(image.ok && image.value.generate.sound).toBe(false);
+      expect(problems(validateText(text({ sound: true }), { defaultModel: "o3-pro" }))).toContain("`sound`");
+    }
+  });
 });
 
 describe("/video image", () => {
