@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import type { ExtractTablesWithRelations, SQLWrapper } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -11,6 +10,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import type { Logger } from "../log.js";
+import { PGliteThread } from "./pglite-thread.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -134,7 +134,7 @@ async function migratePostgresLocked(url: string, logger: Logger): Promise<void>
  * Postgres's default 128 MB of shared buffers is sized for a server; the embedded database of one bot
  * process needs far less, and each megabyte is resident memory of the bot (measured: 310 → 173 MiB RSS).
  */
-const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"];
+export const PGLITE_SETTINGS: readonly string[] = ["shared_buffers=16MB"];
 
 async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const { logger } = options;
@@ -145,18 +145,21 @@ async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
     await mkdir(dir, { recursive: true });
     releaseLock = await acquireDirLock(dir);
   }
-  let client: PGlite | undefined;
+  let client: PGliteThread | undefined;
   try {
-    client = inMemory
-      ? new PGlite({ startParams: PGLITE_START_PARAMS })
-      : new PGlite(join(dir, PGLITE_SUBDIR), { startParams: PGLITE_START_PARAMS });
-    await client.waitReady;
-    const db: Database = drizzlePglite({ client, schema });
+    // In a worker thread of its own: see pglite-thread.ts.
+    client = await PGliteThread.open({
+      dataDir: inMemory ? dir : join(dir, PGLITE_SUBDIR),
+      settings: PGLITE_SETTINGS,
+    });
+    const db: Database = drizzlePglite({ client: client.asPGlite(), schema });
     if (options.migrate ?? true) {
       // Single process (the lock file above), so the advisory lock only keeps the two drivers alike.
       await db.execute(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
       try {
-        await migratePglite(drizzlePglite({ client }), { migrationsFolder: migrationsFolder() });
+        await migratePglite(drizzlePglite({ client: client.asPGlite() }), {
+          migrationsFolder: migrationsFolder(),
+        });
       } finally {
         await db.execute(`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
       }

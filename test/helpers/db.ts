@@ -15,7 +15,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import postgres from "postgres";
 import {
@@ -23,7 +22,9 @@ import {
   type DatabaseDriver,
   type DatabaseHandle,
   openDatabase,
+  PGLITE_SETTINGS,
 } from "../../src/db/database.js";
+import { PGliteThread } from "../../src/db/pglite-thread.js";
 import * as schema from "../../src/db/schema.js";
 import { silentLogger } from "../../src/log.js";
 
@@ -81,14 +82,14 @@ export async function openTestDatabase(
  * A new PGlite runs initdb (seconds); loading a dump of one already migrated by `openDatabase` takes a few
  * hundred milliseconds. The template is made once per test worker.
  */
-let template: Promise<File | Blob> | undefined;
+let template: Promise<Blob> | undefined;
 
-function pgliteTemplate(): Promise<File | Blob> {
+function pgliteTemplate(): Promise<Blob> {
   template ??= (async () => {
     const handle = await openDatabase({ dataDir: "memory://", logger: silentLogger() });
     try {
-      const client = (handle.db as Database & { $client: PGlite }).$client;
-      return await client.dumpDataDir("none");
+      const client = (handle.db as Database & { $client: PGliteThread }).$client;
+      return await client.dumpDataDir();
     } finally {
       await handle.close();
     }
@@ -96,10 +97,14 @@ function pgliteTemplate(): Promise<File | Blob> {
   return template;
 }
 
+/** In a worker thread, as the bot runs PGlite (src/db/pglite-thread.ts). */
 async function openPgliteFromTemplate(): Promise<TestDatabase> {
-  const client = new PGlite({ loadDataDir: await pgliteTemplate() });
-  await client.waitReady;
-  const db: Database = drizzle({ client, schema });
+  const client = await PGliteThread.open({
+    dataDir: "memory://",
+    settings: PGLITE_SETTINGS,
+    loadDataDir: await pgliteTemplate(),
+  });
+  const db: Database = drizzle({ client: client.asPGlite(), schema });
   return { db, driver: "pglite", url: undefined, close: () => client.close() };
 }
 
