@@ -114,6 +114,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
   });
   let poller: Poller | undefined;
   let presence: Presence | undefined;
+  const notifyPollers = coalesced(() => database.db.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`));
   const services: JobServices = {
     db: database.db,
     kling: parts.kling,
@@ -126,8 +127,7 @@ export async function startBot(parts: BotParts): Promise<Bot> {
     async announce() {
       poller?.poke();
       // Pollers of other processes hear it through Postgres; PGlite has no other process.
-      if (database.driver === "postgres")
-        await database.db.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
+      if (database.driver === "postgres") await notifyPollers();
     },
     alert: (incident) => void operators.notify(incident),
     estimates: new Map(),
@@ -253,6 +253,36 @@ export async function startBot(parts: BotParts): Promise<Bot> {
       await attempt(() => download.close());
       if (failures.length > 0) throw failures[0];
     },
+  };
+}
+
+/**
+ * `run`, but never twice at once: a call while it runs is answered by one more run after it (shared by every
+ * call in between). A notification only wakes the pollers, who then claim whatever is due, so a burst of
+ * hand-overs needs two notifications rather than one each; still, every call is followed by a run that
+ * started after it.
+ */
+export function coalesced(run: () => Promise<unknown>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    running = run()
+      .then(() => undefined)
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  return () => {
+    if (!running) return start();
+    // The next run goes ahead whatever the current one did; its own callers hear how it went.
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return start();
+      });
+    return queued;
   };
 }
 
