@@ -191,6 +191,7 @@ async function seedJobs(p: Place, taskIds: readonly string[]): Promise<void> {
             delivery: { attachmentSizeLimit: 10 * 1024 * 1024 },
           };
           return {
+            number: n + 1,
             interactionId: `96000000000${String(n).padStart(7, "0")}`,
             guildId: guild.id,
             channelId: guild.channelId,
