@@ -45,6 +45,7 @@ export class Health {
   #client: Client | undefined;
   #pollerLastRun: number | undefined;
   #ready = false;
+  #startedAt = 0;
   #stopping = false;
 
   constructor(options: HealthOptions) {
@@ -67,6 +68,7 @@ export class Health {
   started(parts: { client?: Client | undefined } = {}): void {
     this.#client = parts.client;
     this.#ready = true;
+    this.#startedAt = this.#now();
   }
 
   /** The process is stopping: report unhealthy, so that nothing routes work to it any more. */
@@ -96,7 +98,9 @@ export class Health {
 
     if (role !== "gateway") {
       const ago = this.#pollerLastRun === undefined ? null : this.#now() - this.#pollerLastRun;
-      const ok = ago !== null && ago <= this.#pollerMaxSilenceMs;
+      // Its first pass may still be under way just after the start: not a stuck loop yet.
+      const sinceStart = this.#now() - this.#startedAt;
+      const ok = ago === null ? sinceStart <= this.#pollerMaxSilenceMs : ago <= this.#pollerMaxSilenceMs;
       report.poller = { ok, lastRunAgoMs: ago };
       if (!ok) {
         reasons.push(

@@ -153,7 +153,7 @@ describe("the entry point (src/main.ts) at start", { timeout: 60_000 }, () => {
     expect((await child.exited).code).toBe(1);
     const fatal = records(child).find((r) => r.level === 60);
     expect(fatal?.msg).toMatch(
-      new RegExp(`^Discord login failed: fetch failed: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`),
+      new RegExp(`^Discord login failed: (fetch failed: )?.*ECONNREFUSED 127\\.0\\.0\\.1:${port}`),
     );
     expect(fatal?.step).toBe("Discord login");
   });
