@@ -173,7 +173,7 @@ export class Replies {
       }
     }
     // In the channel it replies to the job's own message (for a job made from a clip's button or a message,
-    // the post that replies to that clip), so the video shows what it came from; the reply pings nobody.
+    // the post that replies to that clip), so the video shows what it came from.
     return this.postInChannel(target, message, { replyToJobMessage: true });
   }
 
@@ -204,11 +204,10 @@ export class Replies {
     message: ReplyMessage,
     options: { replyToJobMessage?: boolean } = {},
   ): Promise<SentReply> {
-    const body = messageBody(message);
+    // The job's message is the bot's own, and allowed_mentions leaves out replied_user: the reply pings nobody.
     const reply =
       options.replyToJobMessage && target.messageId
         ? {
-            allowed_mentions: { ...body.allowed_mentions, replied_user: false },
             message_reference: {
               message_id: target.messageId,
               channel_id: target.channelId,
@@ -217,7 +216,7 @@ export class Replies {
           }
         : {};
     const res = (await this.rest.post(Routes.channelMessages(target.channelId), {
-      body: { ...body, ...reply, nonce: `kling-job-${target.jobId}`, enforce_nonce: true },
+      body: { ...messageBody(message), ...reply, nonce: `kling-job-${target.jobId}`, enforce_nonce: true },
       files: files(message),
     })) as { id?: string };
     return { route: "channel-post", messageId: res.id };
