@@ -172,7 +172,9 @@ export class Replies {
         this.log.info({ jobId: target.jobId }, "interaction token no longer valid; posting in the channel");
       }
     }
-    return this.postInChannel(target, message);
+    // In the channel it replies to the job's own message (for a job made from a clip's button or a message,
+    // the post that replies to that clip), so the video shows what it came from.
+    return this.postInChannel(target, message, { replyToJobMessage: true });
   }
 
   /**
@@ -197,9 +199,24 @@ export class Replies {
   }
 
   /** The nonce makes a retried post (REST retries 5xx) land once within Discord's nonce window. */
-  private async postInChannel(target: ReplyTarget, message: ReplyMessage): Promise<SentReply> {
+  private async postInChannel(
+    target: ReplyTarget,
+    message: ReplyMessage,
+    options: { replyToJobMessage?: boolean } = {},
+  ): Promise<SentReply> {
+    // The job's message is the bot's own, and allowed_mentions leaves out replied_user: the reply pings nobody.
+    const reply =
+      options.replyToJobMessage && target.messageId
+        ? {
+            message_reference: {
+              message_id: target.messageId,
+              channel_id: target.channelId,
+              fail_if_not_exists: false,
+            },
+          }
+        : {};
     const res = (await this.rest.post(Routes.channelMessages(target.channelId), {
-      body: { ...messageBody(message), nonce: `kling-job-${target.jobId}`, enforce_nonce: true },
+      body: { ...messageBody(message), ...reply, nonce: `kling-job-${target.jobId}`, enforce_nonce: true },
       files: files(message),
     })) as { id?: string };
     return { route: "channel-post", messageId: res.id };

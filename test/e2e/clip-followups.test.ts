@@ -1,4 +1,3 @@
-import type { APIEmbed } from "discord.js";
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Bot, startBot } from "../../src/bot.js";
@@ -9,7 +8,15 @@ import { silentLogger } from "../../src/log.js";
 import { pngSize } from "../../src/video/last-frame.js";
 import type { FakeMessage } from "../fakes/discord/index.js";
 import { testDrivers } from "../helpers/db.js";
-import { CHANNEL_ID, GUILD_ID, type Stack, startStack, messageText as text, USER_ID } from "./harness.js";
+import {
+  CHANNEL_ID,
+  GUILD_ID,
+  type Stack,
+  startStack,
+  messageText as text,
+  USER_ID,
+  waitForVideo,
+} from "./harness.js";
 
 /**
  * What a finished clip leads to, through the real discord.js client against the fake Discord and the Kling
@@ -136,29 +143,51 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
     return task.request;
   }
 
-  /** A clip made with `/video text` and delivered, with the message that carries it. */
+  /** A clip made with `/video text` and delivered, with the message that carries it (and its buttons). */
   async function clip(prompt: string, options: Record<string, string | number> = {}, as: As = {}) {
     const { id } = await command("video", "text", { prompt, ...options }, as);
     const job = await settled(id);
     expect(job.state).toBe("completed");
-    const message = await discord().waitFor(() => {
-      const m = discord().interactionState(id)?.original;
-      return m && m.attachments.length > 0 && m.components.length > 0 ? m : undefined;
-    }, 15_000);
+    const message = await waitForVideo(discord(), id);
+    expect(message.components.length).toBeGreaterThan(0);
     return { job, message };
   }
 
-  /** The bot's post in `channel` replying to `messageId` whose embed names job `jobId`. */
-  function replyOf(channel: string, messageId: string, jobId: number) {
+  /** The message names `job` by its number: in an embed's title, or in the one line that points to its video. */
+  const names = (job: Job) => (m: FakeMessage) => new RegExp(`#${job.number}(?!\\d)`).test(text(m));
+
+  /** The bot's post in `channel` replying to `messageId` that names `job`. */
+  function replyOf(channel: string, messageId: string, job: Job) {
     return discord().waitFor(() =>
+      discord()
+        .channelMessages(channel)
+        .find((m) => m.message_reference?.message_id === messageId && names(job)(m)),
+    );
+  }
+
+  /**
+   * The message that carries the video of a job made from a button or a message: a new post in `channel`,
+   * a reply to the job's own message (`jobMessage`), naming the job and mentioning its requester; the only
+   * one of the job that carries a file.
+   */
+  async function videoOf(channel: string, jobMessage: FakeMessage, job: Job) {
+    const video = await discord().waitFor(() =>
       discord()
         .channelMessages(channel)
         .find(
           (m) =>
-            m.message_reference?.message_id === messageId &&
-            (m.embeds as APIEmbed[]).some((e) => new RegExp(`#${jobId}(?!\\d)`).test(e.title ?? "")),
+            m.id !== jobMessage.id &&
+            m.message_reference?.message_id === jobMessage.id &&
+            names(job)(m) &&
+            m.attachments.length > 0,
         ),
     );
+    expect(video.content).toContain(`<@${job.userId}>`);
+    const withFile = discord()
+      .channelMessages(channel)
+      .filter((m) => names(job)(m) && m.attachments.length > 0);
+    expect(withFile.map((m) => m.id)).toEqual([video.id]);
+    return video;
   }
 
   const customIds = (m: FakeMessage) =>
@@ -198,17 +227,27 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
     expect(again.request).toMatchObject({ generate: (job.request as { generate: unknown }).generate });
     expect(taskOf(again)).toEqual(taskOf(job));
     expect(taskOf(again)).toMatchObject({ type: "std-text-to-video", duration: 4, aspect_ratio: "9:16" });
-    // Its own message, a reply to the clip: queued with its cost first, then the new video with its buttons.
-    const reply = await replyOf(CHANNEL_ID, message.id, again.id);
+    // Its own message, a reply to the clip: queued with its cost first, pinging nobody.
+    const reply = await replyOf(CHANNEL_ID, message.id, again);
     expect(confirmation.content).toContain(reply.id);
     expect(JSON.stringify(reply.createdWith.body)).toMatch(/240 credits/);
-    await discord().waitFor(() => reply.attachments.length > 0 || undefined);
-    expect(customIds(reply)).toContain(`kb1:reroll:${again.id}`);
     for (const write of [reply.createdWith, ...reply.edits]) {
       expect(write.body.allowed_mentions).toMatchObject({ parse: [], users: [] });
     }
     expect(reply.pings).toEqual({ everyone: false, users: [], roles: [] });
     expect(reply.pingedRepliedUser).toBeUndefined();
+    // The new video comes as a new message replying to it, with its own buttons, pinging the clicker alone
+    // (not the clip's requester); the job's message then points to it.
+    const video = await videoOf(CHANNEL_ID, reply, again);
+    expect(customIds(video)).toEqual(
+      ["reroll", "edit", "continue", "reference", "share"].map((a) => `kb1:${a}:${again.id}`),
+    );
+    expect(video.pings).toEqual({ everyone: false, users: [MEMBER], roles: [] });
+    expect(video.pingedRepliedUser).toBeUndefined();
+    expect(video.allowed_mentions).toEqual({ parse: [], users: [MEMBER] });
+    expect(again.videoMessageId).toBe(video.id);
+    await discord().waitFor(() => text(reply).includes(video.id) || undefined);
+    expect(reply.components).toEqual([]);
     expect(await getBalance(db(), GUILD_ID)).toBe(before - 240);
     expect(await ledgerOf(again.id)).toEqual(["capture", "hold"]);
   });
@@ -376,12 +415,15 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
       const rows = w.body.components as { components: { custom_id: string }[] }[] | undefined;
       return (rows ?? []).flatMap((r) => r.components.map((c) => c.custom_id));
     });
-    // Queued with Cancel; the next write (the job was sent: generating) has no buttons; the last, the video's.
+    // Queued with Cancel; the next write (the job was sent: generating) has no buttons, nor has the last (the
+    // pointer to the video); the video's own message carries the clip's buttons, and no Cancel.
     const queued = ids.findIndex((x) => x.includes(cancel));
     expect(queued, JSON.stringify(ids)).toBeGreaterThanOrEqual(0);
     expect(ids[queued + 1]).toEqual([]);
-    expect(ids.at(-1)).not.toContain(cancel);
-    expect(ids.at(-1)).toContain(`kb1:reroll:${job.id}`);
+    expect(ids.at(-1)).toEqual([]);
+    const video = await waitForVideo(discord(), id);
+    expect(customIds(video)).not.toContain(cancel);
+    expect(customIds(video)).toContain(`kb1:reroll:${job.id}`);
   });
 
   it("Re-roll by a member over their daily cap is refused privately, holding and sending nothing", async () => {
@@ -468,13 +510,13 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
     await privately(id, /queued/);
     const job = (await jobOf(id))!;
     expect(job).toMatchObject({ state: "pending", needsApproval: true, userId: MEMBER });
-    const reply = await replyOf(CHANNEL2, message.id, job.id);
+    const reply = await replyOf(CHANNEL2, message.id, job);
     expect(text(reply)).toMatch(/waiting for approval/);
     expect(customIds(reply)).toEqual([`kb1:cancel:${job.id}`]);
     const request = await discord().waitFor(() =>
       discord()
         .channelMessages(MODS2)
-        .find((m) => JSON.stringify(m.embeds).includes(`#${job.id}`)),
+        .find((m) => new RegExp(`#${job.number}(?!\\d)`).test(JSON.stringify(m.embeds))),
     );
     expect(customIds(request)).toEqual([`kb1:approve:${job.id}`, `kb1:deny:${job.id}`]);
     expect(await getBalance(db(), GUILD2)).toBe(before - 300);
@@ -597,10 +639,13 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
       image: photo.attachments[0]!.url,
       duration: 6,
     });
-    const reply = await replyOf(CHANNEL_ID, photo.id, made.id);
-    // A reply that pings nobody, not even the author of the photo.
+    const reply = await replyOf(CHANNEL_ID, photo.id, made);
+    // A reply that pings nobody, not even the author of the photo; its video pings the requester alone.
     expect(reply.pings.users).toEqual([]);
     expect(reply.pingedRepliedUser).toBeUndefined();
+    const video = await videoOf(CHANNEL_ID, reply, made);
+    expect(video.pings.users).toEqual([USER_ID]);
+    expect(customIds(video)).toContain(`kb1:continue:${made.id}`);
 
     // An image embed (a link to a picture) works too.
     const linked = discord().postAsMember(CHANNEL_ID, {
@@ -643,6 +688,8 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
         .from(jobs)
         .where(and(eq(jobs.interactionId, id), eq(jobs.guildId, GUILD_ID)));
       expect(taskOf(row!)).toEqual(taskOf(job));
+      const video = await videoOf(CHANNEL_ID, await replyOf(CHANNEL_ID, message.id, row!), row!);
+      expect(customIds(video)).toContain(`kb1:reroll:${row!.id}`);
     } finally {
       await bot?.stop();
     }

@@ -386,7 +386,7 @@ describe.each(testDrivers())("/video end to end on %s", (driver) => {
   it("pings only the requester for a prompt with @everyone, even when its reply can no longer be edited", async () => {
     stack.sim.inject({ route: "status", kind: "delay", ms: 300, times: 1 });
     const { id, token } = await send({ subcommand: "text", options: { prompt: "@everyone a parade" } });
-    await reply(id, titled("queued"));
+    const queued = await reply(id, titled("queued"));
     stack.discord.expireToken(token);
     stack.discord.inject({
       method: "PATCH",
@@ -401,6 +401,9 @@ describe.each(testDrivers())("/video end to end on %s", (driver) => {
     expect(posted.allowed_mentions).toEqual({ parse: [], users: [USER] });
     expect(posted.attachments).toHaveLength(1);
     expect(posted.nonce).toBeDefined();
+    // A reply to the job's own reply (which pings nobody: that message is the bot's).
+    expect(posted.message_reference?.message_id).toBe(queued.id);
+    expect(posted.pingedRepliedUser).toBeUndefined();
     // The reply could not become a pointer; the job is done all the same, and the video is posted once.
     expect((await settled(id)).state).toBe("completed");
     expect(uploads().filter((u) => u.message === posted.id)).toHaveLength(1);

@@ -65,9 +65,9 @@ export async function clipOf(ctx: HandlerContext<Clicked>, id: CustomId): Promis
   return { job, stored: storedRequest(job), videoUrl: job.resultUrl };
 }
 
-/** The message a new job replies to: the one the clicked button is on, else the clip's own reply. */
+/** The message a new job replies to: the one the clicked button is on, else the clip's video message. */
 function clipMessage(interaction: Clicked, clip: Clip): string | undefined {
-  return interaction.message?.id ?? clip.job.replyMessageId ?? undefined;
+  return interaction.message?.id ?? clip.job.videoMessageId ?? clip.job.replyMessageId ?? undefined;
 }
 
 /** What a clip was: its model, duration, aspect ratio and sound. */

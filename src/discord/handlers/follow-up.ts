@@ -185,6 +185,6 @@ export async function startFollowUp(
   await handOverJob(s, job, messageId);
   if (job.needsApproval) await ctx.moderation.requestApproval(job, settings, interaction.guildLocale);
   // Without its own message (a post that failed after a poller took the job on), its replies come later.
-  const link = messageId ? messageLink(job.guildId, channelId, messageId) : `#${job.id}`;
+  const link = messageId ? messageLink(job.guildId, channelId, messageId) : `#${job.number}`;
   await answer(interaction, render.notice(t(locale, "clip.queued", { link })));
 }

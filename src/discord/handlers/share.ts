@@ -69,7 +69,7 @@ export async function shareClicked(
       got.kind === "file"
         ? {
             file: {
-              name: `video-${clip.job.id}.${got.extension}`,
+              name: `video-${clip.job.number}.${got.extension}`,
               data: got.data,
               contentType: got.contentType,
             },

@@ -2,7 +2,7 @@ import { type ChatInputCommandInteraction, type MessageComponentInteraction, Mes
 import { VideoCancel } from "../../../commands/video.js";
 import { renderMessage, t } from "../../i18n/index.js";
 import { withdrawJob } from "../../jobs/decide.js";
-import { findGuildJob, findJobByNumber, type JobRow } from "../../jobs/repository.js";
+import { findJobByNumber, type JobRow } from "../../jobs/repository.js";
 import { loadSettings } from "../../moderation/store.js";
 import { validateStatus } from "../../video/validate.js";
 import { readArguments } from "../arguments.js";
