@@ -12,7 +12,7 @@
  * polling when run times are long against its interval.
  * Bench code, not product code: it may read process.env.
  */
-import { type CheckPlan, nextCheckDelay, planChecks, runTimeModel, shareStep } from "../src/jobs/schedule.js";
+import { nextCheckDelay, planChecks, planFromFinds, runTimeModel, shareStep } from "../src/jobs/schedule.js";
 import { normalDraw as normal, seededRandom as random } from "../test/helpers/random.js";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
@@ -24,6 +24,8 @@ const MEASURE_S = Number(process.env.BENCH_SECONDS ?? 4 * 3_600);
 const HISTORY = 50;
 /** Scales every kind's spread: 1 is the table below; 0.6 runs that vary less, 1.5 runs that vary more. */
 const SPREAD = Number(process.env.BENCH_SPREAD ?? 1);
+/** Also run the planned schedule on the seeded true run times alone, never learning from its own finds. */
+const ORACLE = process.env.BENCH_ORACLE === "1";
 
 /** Kinds of job: median run time and its spread (σ of the log), and their share of jobs. */
 const KINDS = [
@@ -57,7 +59,11 @@ interface Job {
 }
 
 /** A policy: the delay before a job's next check, given how long it has run and how often it was checked. */
-type Policy = (job: Job, elapsedMs: number, rand: () => number) => number;
+interface Policy {
+  delay(job: Job, elapsedMs: number, rand: () => number): number;
+  /** A job was found finished `elapsedMs` after its submit, at `now`. */
+  found?(job: Job, elapsedMs: number, now: number): void;
+}
 
 /** Min-heap of due checks, by due time. */
 class DueQueue {
@@ -121,7 +127,7 @@ function simulate(policy: Policy, ratePerSec: number): Result {
   const start = (now: number, submittedMs = now) => {
     const kind = drawKind(rand);
     const job = { kind, submittedMs, runMs: runTimeMs(kind, rand), checks: 0 };
-    queue.push(submittedMs + policy(job, 0, jitter), job);
+    queue.push(submittedMs + policy.delay(job, 0, jitter), job);
   };
   // The first jobs were submitted over the last five minutes; the warm-up hour forgets the start anyway.
   for (let i = 0; i < JOBS; i++) start(0, -rand() * 300_000);
@@ -153,37 +159,61 @@ function simulate(policy: Policy, ratePerSec: number): Result {
     const elapsed = now - job.submittedMs;
     if (elapsed >= job.runMs) {
       if (now >= measureFrom) delays.push((elapsed - job.runMs) / 1000);
+      policy.found?.(job, elapsed, now);
       // Found: its place in flight goes to a new job at once.
       start(now);
     } else {
-      queue.push(now + policy(job, elapsed, jitter), job);
+      queue.push(now + policy.delay(job, elapsed, jitter), job);
     }
   }
   return { callsPerSec: calls / MEASURE_S, busiestSecond, delaysS: delays };
 }
 
-const fixedInterval =
-  (intervalMs: number): Policy =>
-  () =>
-    intervalMs;
+const fixedInterval = (intervalMs: number): Policy => ({ delay: () => intervalMs });
 
 /** Today's rule in src/jobs/poll.ts and submit.ts: one interval, then ×1.5 per check up to ×6, ±20 % jitter. */
-const todaysBackoff: Policy = (job, _elapsed, rand) => {
-  if (job.checks === 0) return BASE_MS;
-  const attempts = Math.min(job.checks - 1, 8);
-  return Math.round(Math.min(BASE_MS * 1.5 ** attempts, BASE_MS * 6) * (0.8 + rand() * 0.4));
+const todaysBackoff: Policy = {
+  delay(job, _elapsed, rand) {
+    if (job.checks === 0) return BASE_MS;
+    const attempts = Math.min(job.checks - 1, 8);
+    return Math.round(Math.min(BASE_MS * 1.5 ** attempts, BASE_MS * 6) * (0.8 + rand() * 0.4));
+  },
 };
 
-function planned(ratePerSec: number): Policy {
+/**
+ * The planned schedule as src/jobs/pacing.ts runs it: an equal share of the budget per job in flight, plans
+ * made from the last finds of each kind and made again a minute later. The history starts as true run times;
+ * with `learn`, every find then enters it, as the bot records them (the time the check saw the task done).
+ * Without, the plans stay those of the true run times: what planning could do if the bot knew when tasks end.
+ */
+function planned(ratePerSec: number, learn: boolean): Policy {
   const options = { baseIntervalMs: BASE_MS, horizonMs: HORIZON_MS };
-  const history = random(3);
-  // Every job in flight gets an equal share of the budget, as src/jobs/pacing.ts gives it.
-  const plans: CheckPlan[] = KINDS.map((_, kind) => {
-    const model = runTimeModel(Array.from({ length: HISTORY }, () => runTimeMs(kind, history)));
-    if (!model) throw new Error("no model");
-    return planChecks(model, shareStep(ratePerSec / JOBS), options);
-  });
-  return (job, elapsed) => nextCheckDelay(plans[job.kind]!, elapsed);
+  const seed = random(3);
+  const finds = KINDS.map((_, kind) => Array.from({ length: HISTORY }, () => runTimeMs(kind, seed)));
+  const share = shareStep(ratePerSec / JOBS);
+  const make = () =>
+    finds.map((history) => {
+      const plan = learn
+        ? planFromFinds(history, share, options)
+        : planChecks(runTimeModel(history)!, share, options);
+      if (!plan) throw new Error("a kind without history");
+      return plan;
+    });
+  let plans = make();
+  let madeAt = 0;
+  return {
+    delay: (job, elapsed) => nextCheckDelay(plans[job.kind]!, elapsed),
+    found(job, elapsed, now) {
+      if (!learn) return;
+      const history = finds[job.kind]!;
+      history.push(elapsed);
+      history.shift();
+      if (now - madeAt >= 60_000) {
+        plans = make();
+        madeAt = now;
+      }
+    },
+  };
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -230,8 +260,9 @@ for (const rate of RATES) {
   console.log(row(`fixed interval ${(JOBS / rate).toFixed(0)} s`, fixed));
   const today = simulate(todaysBackoff, rate);
   console.log(row("today's backoff", today));
-  const plan = simulate(planned(rate), rate);
+  const plan = simulate(planned(rate, true), rate);
   console.log(row("planned (src/jobs/schedule.ts)", plan));
+  if (ORACLE) console.log(row("planned, knowing true run times", simulate(planned(rate, false), rate)));
   const mean = (r: Result) => r.delaysS.reduce((a, b) => a + b, 0) / r.delaysS.length;
   console.log(
     `planned ÷ today's backoff: calls/s ${(plan.callsPerSec / today.callsPerSec).toFixed(2)}, ` +

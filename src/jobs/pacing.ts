@@ -1,20 +1,14 @@
 import { type JobRow, recentRunTimesMs, runningJobLoad } from "./repository.js";
 import { storedRequest } from "./request.js";
-import {
-  type CheckPlan,
-  nextCheckDelay,
-  planChecks,
-  type RunTimeModel,
-  runTimeModel,
-  shareStep,
-} from "./schedule.js";
+import { type CheckPlan, MIN_HISTORY, nextCheckDelay, planFromFinds, shareStep } from "./schedule.js";
 import { backoff, type JobServices } from "./services.js";
 
 /**
  * When a running job's task is checked next. A kind of job (task type and clip length) with enough history
- * follows the plan of jobs/schedule.ts for its share of the status-call budget; a kind without history, or a
- * plan that cannot be made (the database does not answer), falls back to today's rule: the first check one
- * poll interval after submit, then ×1.5 per check up to ×6.
+ * (when its latest completed jobs were found finished) follows the plan of jobs/schedule.ts for its share of
+ * the status-call budget; a kind without history, or a plan that cannot be made (the database does not
+ * answer), falls back to today's rule: the first check one poll interval after submit, then ×1.5 per check up
+ * to ×6.
  */
 
 /** How long recent run times of a kind are trusted before they are read again. */
@@ -28,8 +22,10 @@ const RESERVE = 0.1;
 
 interface Kind {
   at: number;
-  model: RunTimeModel | undefined;
-  plans: Map<number, CheckPlan>;
+  /** Submit → found finished of its latest completed jobs. */
+  finds: number[];
+  /** Per share of the budget; undefined: too little history. */
+  plans: Map<number, CheckPlan | undefined>;
 }
 
 interface Pacing {
@@ -58,17 +54,13 @@ export async function nextCheckAt(s: JobServices, job: JobRow, now: Date): Promi
 async function planFor(s: JobServices, job: JobRow, now: Date): Promise<CheckPlan | undefined> {
   try {
     const kind = await kindOf(s, job, now.getTime());
-    if (!kind.model) return undefined;
+    if (kind.finds.length < MIN_HISTORY) return undefined;
     const share = shareStep(await shareOfBudget(s, now.getTime()));
-    let plan = kind.plans.get(share);
-    if (!plan) {
-      plan = planChecks(kind.model, share, {
-        baseIntervalMs: s.settings.pollIntervalMs,
-        horizonMs: s.settings.jobTimeoutMs,
-      });
-      kind.plans.set(share, plan);
+    if (!kind.plans.has(share)) {
+      const options = { baseIntervalMs: s.settings.pollIntervalMs, horizonMs: s.settings.jobTimeoutMs };
+      kind.plans.set(share, planFromFinds(kind.finds, share, options));
     }
-    return plan;
+    return kind.plans.get(share);
   } catch (err) {
     s.logger.warn({ err, jobId: job.id }, "could not plan the next status check; using the fixed rule");
     return undefined;
@@ -90,11 +82,7 @@ async function kindOf(s: JobServices, job: JobRow, now: number): Promise<Kind> {
   const kinds = pacingOf(s).kinds;
   const hit = kinds.get(key);
   if (hit && now - hit.at < HISTORY_TTL_MS && now >= hit.at) return hit;
-  const kind = {
-    at: now,
-    model: runTimeModel(await recentRunTimesMs(s.db, job.taskType, duration)),
-    plans: new Map(),
-  };
+  const kind = { at: now, finds: await recentRunTimesMs(s.db, job.taskType, duration), plans: new Map() };
   kinds.set(key, kind);
   return kind;
 }

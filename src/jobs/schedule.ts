@@ -1,13 +1,15 @@
 /**
  * When to check a running job's task: pure planning, no I/O. `jobs/pacing.ts` feeds it what the database knows
- * (recent run times of the job's kind, jobs in flight, the status-call budget); `bench/polling.ts` measures it.
+ * (when recent jobs of the job's kind were found finished, jobs in flight, the status-call budget);
+ * `bench/polling.ts` measures it.
  *
  * Every check is one status call out of a budget shared by all jobs in flight, and a finished video waits until
- * the next check. Given how long recent jobs of the same kind ran, a plan of check times is chosen to minimise
+ * the next check. From how long recent jobs of the same kind ran, a plan of check times is chosen to minimise
  * the expected wait (from a job's end to the check that finds it) for a given expected number of checks: few
- * while the job is surely still running, dense around and after its likely end. The plan spends at most the
- * job's share of the budget per second it is in flight, and never more than today's rule would; with many jobs
- * in flight, those shares add up to the budget.
+ * while the job is surely still running, dense around and after its likely end (`planChecks`). The plan spends
+ * at most the job's share of the budget per second it is in flight, and never more than today's rule would;
+ * with many jobs in flight, those shares add up to the budget. What the database knows is when jobs were
+ * found, not when they ended: `planFromFinds` reads the finds as spans between two checks.
  */
 
 /** The most time between two checks of a job (while the budget can afford it: see `maxGapFor`). */
@@ -23,10 +25,14 @@ const GAP_HEADROOM = 3;
 const BROAD_WEIGHT = 0.03;
 const BROAD_SIGMA = 1;
 const MIN_BANDWIDTH = 0.02;
+const MIN_FIT_SIGMA = 0.05;
 /** Beyond this chance of still running, the plan stops and checks every longest gap. */
 const TAIL = 1e-5;
 const GRID = 1024;
 const SHARE_STEP = 1.05;
+/** Rounds of placing finds within the plan's spans (see `planFromFinds`), and points per find. */
+const PLACING_ROUNDS = 2;
+const PLACED_POINTS = 3;
 /** Checks after which a job still runs with less chance than this are not polished. */
 const POLISH = 1e-3;
 
@@ -66,9 +72,15 @@ export function runTimeModel(samplesMs: readonly number[]): RunTimeModel | undef
   const bandwidth = Math.max(0.9 * spread * n ** -0.2, MIN_BANDWIDTH);
   const median = sortedQuantile(logs, 0.5);
   const broad = Math.max(BROAD_SIGMA, 3 * sd);
+  // Read in rising order of x (the table below): samples more than 8 bandwidths below x count whole, those
+  // more than 8 above not at all.
+  let below = 0;
+  let near = 0;
   const exact = (x: number) => {
-    let sum = 0;
-    for (const l of logs) sum += normalCdf((x - l) / bandwidth);
+    while (below < n && logs[below]! < x - 8 * bandwidth) below++;
+    while (near < n && logs[near]! <= x + 8 * bandwidth) near++;
+    let sum = below;
+    for (let i = below; i < near; i++) sum += normalCdf((x - logs[i]!) / bandwidth);
     return (1 - BROAD_WEIGHT) * (sum / n) + BROAD_WEIGHT * normalCdf((x - median) / broad);
   };
   // Tabulated on the log scale: a plan reads the distribution tens of thousands of times.
@@ -98,6 +110,128 @@ export function runTimeModel(samplesMs: readonly number[]): RunTimeModel | undef
     integral: (tMs) =>
       tMs > top ? integrals[GRID - 1]! + (tMs - top) * table[GRID - 1]! : tMs > 0 ? read(integrals, tMs) : 0,
   };
+}
+
+/**
+ * The plan for a kind from when its recent jobs were found finished (submit → the check that saw the task
+ * done), or undefined without enough history. A job found at F ended between the check before F and F, not at
+ * F: read as run times, finds would move each plan's checks later than the last, and the next finds later
+ * again. So each find is placed within its span, as a lognormal fitted to all the spans says run times fall
+ * there, and the plan is made again from the placed finds; the spans are those of the plan being made, a few
+ * rounds, until the spans it assumes are its own.
+ */
+export function planFromFinds(
+  foundMs: readonly number[],
+  ratePerSec: number,
+  options: ScheduleOptions,
+): CheckPlan | undefined {
+  const finds = runTimeModel(foundMs);
+  if (!finds) return undefined;
+  let model = finds;
+  let plan = planChecks(model, ratePerSec, options);
+  for (let round = 0; round < PLACING_ROUNDS; round++) {
+    model = runTimeModel(placeInSpans(spansOf(foundMs, plan))) ?? model;
+    plan = planChecks(model, ratePerSec, options);
+  }
+  // Where the spans cannot tell when jobs end (the budget pays about one check a job, and every job is found
+  // at it), the fitted run times are a guess: a plan that would have found the jobs later than a fixed
+  // interval, judged by the finds themselves, gives way to the fixed interval.
+  const fixed = fixedIntervalPlan(model, ratePerSec, options);
+  return expectedDelay(finds, plan) > expectedDelay(finds, fixed) ? fixed : plan;
+}
+
+/** A run time known only to lie after `after` (a check that saw the task running) and by `by` (its find). */
+export interface Span {
+  after: number;
+  by: number;
+}
+
+/**
+ * The span each find leaves under `plan`: from the planned check before the one it was found at (or the
+ * submit) to the find. A check served late, behind others, was still due at its planned time: the find counts
+ * as that check's, not as a later one's.
+ */
+export function spansOf(foundMs: readonly number[], plan: CheckPlan): Span[] {
+  const slack = plan.minGapMs / 2;
+  return foundMs
+    .filter((found) => Number.isFinite(found) && found > 0)
+    .map((found) => {
+      // The check it was found at: the last planned one due by then, or one of the tail's after the plan.
+      let due = 0;
+      let after = 0;
+      for (const t of plan.times) {
+        if (t > found + slack) break;
+        after = due;
+        due = t;
+      }
+      const last = plan.times.at(-1) ?? 0;
+      if (due === last && found > last + plan.tailGapMs - slack) {
+        due = last + Math.floor((found + slack - last) / plan.tailGapMs) * plan.tailGapMs;
+        after = due - plan.tailGapMs;
+      }
+      return { after, by: found };
+    });
+}
+
+/**
+ * Points standing for the spans: a lognormal is fitted to them all (maximum likelihood for run times known
+ * to lie in spans), and each span gives points where that lognormal puts its run times within the span.
+ */
+export function placeInSpans(spans: readonly Span[]): number[] {
+  const { mu, sigma } = fitLognormal(spans);
+  const points: number[] = [];
+  for (const { after, by } of spans) {
+    const from = after > 0 ? normalCdf((Math.log(after) - mu) / sigma) : 0;
+    const to = normalCdf((Math.log(by) - mu) / sigma);
+    for (let i = 0; i < PLACED_POINTS; i++) {
+      const share = (i + 0.5) / PLACED_POINTS;
+      points.push(
+        to - from > 1e-9
+          ? Math.min(Math.max(Math.exp(mu + sigma * normalQuantile(from + (to - from) * share)), after), by)
+          : after + (by - after) * share,
+      );
+    }
+  }
+  return points;
+}
+
+/** Maximum-likelihood lognormal (μ, σ of the log) for run times known to lie in spans; a pattern search. */
+function fitLognormal(spans: readonly Span[]): { mu: number; sigma: number } {
+  // A weak pull of σ towards 0.3 keeps the fit defined when the spans cannot tell (all of them from the submit
+  // to one check, say); with spans that can, the data outweigh it.
+  const logLikelihood = (mu: number, sigma: number) => {
+    let sum = -0.5 * Math.log(sigma / 0.3) ** 2;
+    for (const { after, by } of spans) {
+      const from = after > 0 ? normalCdf((Math.log(after) - mu) / sigma) : 0;
+      sum += Math.log(Math.max(normalCdf((Math.log(by) - mu) / sigma) - from, 1e-300));
+    }
+    return sum;
+  };
+  const logs = spans.map(({ after, by }) => Math.log(after > 0 ? (after + by) / 2 : by));
+  let mu = logs.reduce((a, b) => a + b, 0) / logs.length;
+  let logSigma = Math.log(0.3);
+  let best = logLikelihood(mu, Math.exp(logSigma));
+  let step = 0.25;
+  while (step > 1e-4) {
+    let moved = false;
+    for (const [dm, ds] of [
+      [step, 0],
+      [-step, 0],
+      [0, step],
+      [0, -step],
+    ] as const) {
+      const s = Math.max(logSigma + ds, Math.log(MIN_FIT_SIGMA));
+      const value = logLikelihood(mu + dm, Math.exp(s));
+      if (value > best) {
+        best = value;
+        mu += dm;
+        logSigma = s;
+        moved = true;
+      }
+    }
+    if (!moved) step /= 2;
+  }
+  return { mu, sigma: Math.exp(logSigma) };
 }
 
 /** A job's checks, as times since its submit. After the last one, a check every `tailGapMs`. */
@@ -137,19 +271,12 @@ export function maxGapFor(ratePerSec: number): number {
  */
 export function planChecks(model: RunTimeModel, ratePerSec: number, options: ScheduleOptions): CheckPlan {
   const minGap = minGapFor(options);
-  const today: CheckPlan = {
-    times: todaysChecks(options),
-    tailGapMs: 6 * options.baseIntervalMs,
-    maxGapMs: 6 * options.baseIntervalMs,
-    minGapMs: options.baseIntervalMs,
-  };
+  const today = todaysPlan(options);
   const rate = Math.min(ratePerSec, expectedRate(model, today.times, today.tailGapMs));
   const maxGap = Math.max(maxGapFor(ratePerSec), minGap);
   const bounds: Bounds = { minGap, maxGap, horizon: options.horizonMs };
   const fits = (plan: CheckPlan) => expectedRate(model, plan.times, plan.tailGapMs) <= rate;
-  // Polling at a fixed interval, the job's share of the budget: always within it, the plan to beat.
-  const interval = Math.ceil(Math.min(Math.max(1000 / rate, minGap), maxGap));
-  let best = evenPlan(model, interval, minGap, maxGap, options.horizonMs);
+  let best = fixedIntervalPlan(model, ratePerSec, options);
   let bestDelay = expectedDelay(model, best);
   const consider = (plan: CheckPlan) => {
     if (!fits(plan)) return false;
@@ -181,17 +308,34 @@ export function planChecks(model: RunTimeModel, ratePerSec: number, options: Sch
   return best;
 }
 
-function evenPlan(
+/** Today's rule as a plan (without its jitter). */
+export function todaysPlan(options: ScheduleOptions): CheckPlan {
+  return {
+    times: todaysChecks(options),
+    tailGapMs: 6 * options.baseIntervalMs,
+    maxGapMs: 6 * options.baseIntervalMs,
+    minGapMs: options.baseIntervalMs,
+  };
+}
+
+/**
+ * Polling at a fixed interval that spends what `planChecks` may (the job's share, or today's rule's rate if
+ * less): always within the budget, and the plan to beat.
+ */
+export function fixedIntervalPlan(
   model: RunTimeModel,
-  gap: number,
-  minGap: number,
-  maxGap: number,
-  horizon: number,
+  ratePerSec: number,
+  options: ScheduleOptions,
 ): CheckPlan {
+  const today = todaysPlan(options);
+  const rate = Math.min(ratePerSec, expectedRate(model, today.times, today.tailGapMs));
+  const minGap = minGapFor(options);
+  const maxGap = Math.max(maxGapFor(ratePerSec), minGap);
+  const gap = Math.ceil(Math.min(Math.max(1000 / rate, minGap), maxGap));
   const times: number[] = [];
   for (let t = gap; ; t += gap) {
     times.push(t);
-    if (t >= horizon || 1 - model.cdf(t) < TAIL) break;
+    if (t >= options.horizonMs || 1 - model.cdf(t) < TAIL) break;
   }
   return { times, tailGapMs: gap, maxGapMs: maxGap, minGapMs: minGap };
 }
@@ -226,10 +370,11 @@ function buildPlan(model: RunTimeModel, lambda: number, bounds: Bounds): CheckPl
   // Only the checks that a job still runs at with some chance are worth polishing; the far tail stays as is.
   const worth = times.findIndex((t) => 1 - model.cdf(t) < POLISH);
   const k = worth === -1 ? times.length : worth + 1;
-  // Cost of the check at `t` between `prev` and `next`: the delay of jobs ending on either side, and the
-  // chance that a check after it is needed.
+  // Cost of the check at `t` between `prev` and `next`: the delay of jobs ending on either side, and λ times
+  // the chance that a check after it is needed. Of the delays' sum, ∫ F(u) du from prev to next does not
+  // depend on t: what is left reads the distribution once.
   const local = (prev: number, t: number, next: number) =>
-    partialDelay(model, prev, t) + partialDelay(model, t, next) + lambda * (1 - model.cdf(t));
+    -(t - prev) * model.cdf(prev) - (next - t + lambda) * model.cdf(t);
   for (let sweep = 0; sweep < 8; sweep++) {
     let moved = 0;
     for (let i = 0; i < k; i++) {
@@ -368,6 +513,18 @@ function sortedQuantile(sorted: readonly number[], q: number): number {
   const i = Math.floor(at);
   const j = Math.min(i + 1, sorted.length - 1);
   return sorted[i]! + (sorted[j]! - sorted[i]!) * (at - i);
+}
+
+/** The z with `normalCdf(z) = p`, by bisection. */
+function normalQuantile(p: number): number {
+  let a = -10;
+  let b = 10;
+  for (let i = 0; i < 50; i++) {
+    const m = (a + b) / 2;
+    if (normalCdf(m) < p) a = m;
+    else b = m;
+  }
+  return (a + b) / 2;
 }
 
 /** Standard normal CDF (Abramowitz and Stegun 7.1.26, error below 1e-7). */

@@ -3,17 +3,21 @@ import {
   type CheckPlan,
   expectedDelay,
   expectedRate,
+  fixedIntervalPlan,
   MAX_GAP_MS,
   MIN_HISTORY,
   maxGapFor,
   minGapFor,
   nextCheckDelay,
   planChecks,
+  planFromFinds,
   type RunTimeModel,
   runTimeModel,
   type ScheduleOptions,
   shareStep,
+  spansOf,
   todaysChecks,
+  todaysPlan,
 } from "../../src/jobs/schedule.js";
 import { normalDraw, seededRandom } from "../helpers/random.js";
 
@@ -214,6 +218,83 @@ describe("a kind of job with a narrow history, with budget to spare", () => {
     const [atMedian, oldAtMedian] = [checksUntilFound(plan, median), checksUntilFound(todays, median)];
     expect(atMedian.length).toBeLessThan(oldAtMedian.length);
     expect(atMedian.at(-1)! - median).toBeLessThan(oldAtMedian.at(-1)! - median);
+  });
+});
+
+describe("learning from its own finds", () => {
+  // What the database holds is when each job was found finished, not when it ended: a rolling history of the
+  // last 50 finds, ten new ones after each plan, as jobs of one kind come and go. Run times about two minutes.
+  const options = { baseIntervalMs: 5_000, horizonMs: 30 * 60_000 };
+  const draw = (rand: () => number) => 120_000 * Math.exp(0.25 * normalDraw(rand));
+  const truth = runTimeModel(
+    Array.from(
+      { length: 400 },
+      (
+        (rand) => () =>
+          draw(rand)
+      )(seededRandom(3)),
+    ),
+  )!;
+  const foundAt = (plan: CheckPlan, end: number) => checksUntilFound(plan, end).at(-1)!;
+  /** Mean delay of a plan over jobs drawn like the real ones, in seconds. */
+  const delayOf = (plan: CheckPlan) => {
+    const rand = seededRandom(99);
+    let sum = 0;
+    for (let i = 0; i < 1_000; i++) {
+      const end = draw(rand);
+      sum += foundAt(plan, end) - end;
+    }
+    return sum / 1_000 / 1_000;
+  };
+  function rounds(plan: (finds: number[]) => CheckPlan): number[] {
+    const rand = seededRandom(5);
+    // A new kind starts with the finds of today's rule.
+    const finds = Array.from({ length: 50 }, () => foundAt(todaysPlan(options), draw(rand)));
+    const delays: number[] = [];
+    for (let round = 0; round < 40; round++) {
+      const current = plan(finds);
+      if (round % 4 === 0) delays.push(delayOf(current));
+      for (let i = 0; i < 10; i++) {
+        finds.push(foundAt(current, draw(rand)));
+        finds.shift();
+      }
+    }
+    return delays;
+  }
+
+  it.each([0.01, 0.03])(
+    "keeps finding jobs sooner than a fixed interval, without drifting (%s checks/s a job)",
+    (share) => {
+      const fixed = delayOf(fixedIntervalPlan(truth, share, options));
+      const delays = rounds((finds) => planFromFinds(finds, share, options)!);
+      for (const delay of delays) expect(delay).toBeLessThanOrEqual(fixed * 1.02);
+      const late = delays.slice(-5).reduce((a, b) => a + b, 0) / 5;
+      expect(late).toBeLessThan(fixed * 0.8);
+    },
+  );
+
+  it("would drift later and later if it read the finds as run times", () => {
+    const share = 0.01;
+    const delays = rounds((finds) => planChecks(runTimeModel(finds)!, share, options));
+    expect(delays.at(-1)!).toBeGreaterThan(delays[0]! * 1.5);
+    expect(delays.at(-1)!).toBeGreaterThan(delayOf(fixedIntervalPlan(truth, share, options)));
+  });
+
+  it("counts a find served late as the check it was due at", () => {
+    const plan: CheckPlan = {
+      times: [60_000, 100_000, 120_000],
+      tailGapMs: 60_000,
+      maxGapMs: 60_000,
+      minGapMs: 1_000,
+    };
+    expect(spansOf([100_000, 107_000, 60_000, 130_000, 185_000, 245_000], plan)).toEqual([
+      { after: 60_000, by: 100_000 },
+      { after: 60_000, by: 107_000 },
+      { after: 0, by: 60_000 },
+      { after: 100_000, by: 130_000 },
+      { after: 120_000, by: 185_000 },
+      { after: 180_000, by: 245_000 },
+    ]);
   });
 });
 
