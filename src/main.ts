@@ -94,6 +94,16 @@ async function main(): Promise<void> {
     pollerAlive: health.markPollerAlive,
     ...(m ? { rest: (rest) => watchDiscordRest(rest, m) } : {}),
   };
+  // Listening before the bot starts: a stop asked for while it starts (its poller may already be working on a
+  // job) is carried out as soon as there is a bot to stop, never by Node's default of dying mid-step.
+  let askedToStop: string | undefined;
+  let started = false;
+  const onSignal = (signal: string) => {
+    if (started) void shutdown(signal);
+    else askedToStop ??= signal;
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     bot = await startupStep("bot start", () => startBot({ config, logger, database, kling, observers }));
@@ -101,6 +111,7 @@ async function main(): Promise<void> {
     return failStart(err);
   }
   health.started({ client: bot.client });
+  started = true;
 
   let stopping = false;
   const shutdown = async (signal: string, exitCode = 0) => {
@@ -125,8 +136,7 @@ async function main(): Promise<void> {
     logger.flush?.();
     process.exit(code);
   };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  if (askedToStop) void shutdown(askedToStop);
   // A lost database connection is no bug of ours: the query that needed it got its own error, and answered
   // its command. A rejection of one that nobody handled (the driver drops some of its own, see
   // patches/README.md) is logged and the bot goes on. Any other is a bug: stop as Node would (exit 1),

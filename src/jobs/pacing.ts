@@ -39,7 +39,11 @@ const pacings = new WeakMap<JobServices, Pacing>();
 /** When a job whose task was just created is first checked. */
 export async function firstCheckAt(s: JobServices, job: JobRow, now: Date): Promise<Date> {
   const plan = await planFor(s, job, now);
-  return new Date(now.getTime() + (plan ? nextCheckDelay(plan, 0) : s.settings.pollIntervalMs));
+  return notPastDeadline(
+    s,
+    job,
+    new Date(now.getTime() + (plan ? nextCheckDelay(plan, 0) : s.settings.pollIntervalMs)),
+  );
 }
 
 /** When a running job, checked at `now` and still running, is checked next. */
@@ -47,8 +51,17 @@ export async function nextCheckAt(s: JobServices, job: JobRow, now: Date): Promi
   const plan = await planFor(s, job, now);
   const base = s.settings.pollIntervalMs;
   const elapsedMs = now.getTime() - (job.submittedAt ?? job.createdAt).getTime();
-  const delay = plan ? nextCheckDelay(plan, elapsedMs) : backoff(base, Math.min(job.attempts, 8), base * 6);
-  return new Date(now.getTime() + delay);
+  // A plan spaces checks by what it learnt, but never wider than the fixed rule's widest gap (6 × the base).
+  const delay = plan
+    ? Math.min(nextCheckDelay(plan, elapsedMs), base * 6)
+    : backoff(base, Math.min(job.attempts, 8), base * 6);
+  return notPastDeadline(s, job, new Date(now.getTime() + delay));
+}
+
+/** A job that runs past `JOB_TIMEOUT_MS` is ended at its first check after that: never planned later. */
+function notPastDeadline(s: JobServices, job: JobRow, at: Date): Date {
+  const deadline = (job.submittedAt ?? job.createdAt).getTime() + s.settings.jobTimeoutMs;
+  return at.getTime() > deadline ? new Date(Math.max(deadline, s.now().getTime())) : at;
 }
 
 async function planFor(s: JobServices, job: JobRow, now: Date): Promise<CheckPlan | undefined> {

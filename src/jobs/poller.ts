@@ -20,8 +20,8 @@ const API_STEPS: readonly JobState[] = ["pending", "submitting", "running"];
 const DELIVERY_STEPS: readonly JobState[] = ["delivering"];
 /** Of the pending jobs, the API steps take only those waiting for a manager (their wait ran out). */
 const NOT_QUEUED = or(ne(jobs.state, "pending"), eq(jobs.needsApproval, true));
-/** The longest a poller sleeps with nothing due: other processes' new jobs wake it sooner (Postgres NOTIFY). */
-const MAX_IDLE_MS = 30_000;
+/** The longest a poller sleeps with nothing due: new jobs wake it sooner (in-process, or Postgres NOTIFY). */
+const MAX_IDLE_MS = 5_000;
 /** While the account is full, a look every so often: a place may be freed by another process. */
 const FULL_ACCOUNT_RECHECK_MS = 2_000;
 
@@ -146,6 +146,7 @@ export class Poller {
   private async idlePause(): Promise<number> {
     const next = await nextDueAt(this.s.db, { exclude: [...this.inFlightIds], queued: !this.accountFull });
     const until = next === undefined ? MAX_IDLE_MS : next.getTime() - this.s.now().getTime();
+    if (!Number.isFinite(until)) return this.options.idleMs;
     const ceiling = this.accountFull ? FULL_ACCOUNT_RECHECK_MS : MAX_IDLE_MS;
     return Math.min(Math.max(until, this.options.idleMs), ceiling);
   }
