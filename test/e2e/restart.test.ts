@@ -97,7 +97,9 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     return sim.requests.filter((r) => r.path === "/api/generate");
   }
 
-  it("resumes a running job after SIGKILL and delivers it once, charged once", { timeout: 90_000 }, async () => {
+  it("resumes a running job after SIGKILL and delivers it once, charged once", {
+    timeout: 90_000,
+  }, async () => {
     const { discord, sim, start, openHere } = await setup(2_500);
     const first = start();
     await waitStarted(first);
@@ -132,7 +134,9 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     }
   });
 
-  it("resolves a job caught mid-submit: failed, credits returned, the reply says so", { timeout: 90_000 }, async () => {
+  it("resolves a job caught mid-submit: failed, credits returned, the reply says so", {
+    timeout: 90_000,
+  }, async () => {
     const { discord, sim, start, openHere } = await setup(500);
     // The API takes the task at once but answers late: the bot dies while waiting for the answer.
     sim.inject({ route: "generate", kind: "delay", ms: 10_000, times: 1 });
@@ -277,7 +281,9 @@ describe.each(testDrivers())("a bot killed mid-job on %s", (driver) => {
     }
   }, 60_000);
 
-  it("takes over a killed process's job within seconds, not after its lease (JOB_LEASE_MS 120 s)", { timeout: 90_000 }, async () => {
+  it("takes over a killed process's job within seconds, not after its lease (JOB_LEASE_MS 120 s)", {
+    timeout: 90_000,
+  }, async () => {
     const { discord, sim, start } = await setup(1_000, {}, { JOB_LEASE_MS: "120000" });
     const first = start();
     await waitStarted(first);
