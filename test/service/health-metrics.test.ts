@@ -147,7 +147,12 @@ describe("health and metrics of a running bot", () => {
   });
 
   it("/healthz answers 200 while the database answers, the gateway is connected and the poll loop runs", async () => {
-    const res = await get(`${server.url}/healthz`);
+    // Just after the start the first pass may still be under way (healthy too); wait for it to be reported.
+    let res = await get(`${server.url}/healthz`);
+    for (let i = 0; i < 100 && JSON.parse(res.body).poller?.lastRunAgoMs === null; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      res = await get(`${server.url}/healthz`);
+    }
     expect(res.status).toBe(200);
     expect(res.type).toContain("application/json");
     const body = JSON.parse(res.body);
