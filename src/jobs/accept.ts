@@ -1,10 +1,11 @@
 import { and, eq, sql } from "drizzle-orm";
-import { guilds, jobs, memberFreezes } from "../db/schema.js";
+import { type Database, queryRows } from "../db/database.js";
+import { jobs, memberFreezes } from "../db/schema.js";
 import { costOfRequest } from "../kling/pricing.js";
-import { ensureGuild, reserveCredits } from "../ledger/index.js";
+import { holdForNewJob, lockGuildForJob } from "../ledger/index.js";
 import { checkContent, checkPlace, type Refusal, type RequestFacts } from "../moderation/rules.js";
 import { readSettings } from "../moderation/settings.js";
-import { memberLoad } from "../moderation/standing.js";
+import { type MemberLoad, memberLoadQuery, readMemberLoad } from "../moderation/standing.js";
 import type { VideoRequest } from "../video/validate.js";
 import { findJobByInteraction, type JobRow } from "./repository.js";
 import type { StoredRequestInput } from "./request.js";
@@ -81,7 +82,6 @@ async function decideRequest(
   checkOnly: boolean,
 ): Promise<AcceptResult | CheckResult> {
   const estimated = costOfRequest(input.request.generate);
-  await ensureGuild(s.db, input.guildId, s.settings.defaultGuildCredits);
   const now = s.now();
   const display = input.request.display;
   const facts: RequestFacts = {
@@ -94,53 +94,42 @@ async function decideRequest(
   };
   try {
     return await s.db.transaction(async (tx): Promise<AcceptResult> => {
-      const [guild] = await tx
-        .select({ settings: guilds.settings, balance: guilds.balance })
-        .from(guilds)
-        .where(eq(guilds.id, input.guildId))
-        .for("update");
-      // After the lock: a redelivered interaction racing its first delivery sees the job the other stored.
-      const earlier = await findJobByInteraction(tx, input.interactionId);
-      if (earlier) return { kind: "duplicate", job: earlier };
-      const settings = readSettings(guild?.settings);
+      // Four statements, two round trips while the server's row is locked. The lock (and the job number)
+      // and the checks are sent together: the database runs them in order, so the checks read what every
+      // request of this server decided before this one.
+      const [guild, checks] = await Promise.all([
+        lockGuildForJob(tx, input.guildId, s.settings.defaultGuildCredits),
+        readChecks(tx, input, now),
+      ]);
+      // A redelivered interaction racing its first delivery sees the job the other stored.
+      if (checks.earlierJobId !== null) {
+        const earlier = await findJobByInteraction(tx, input.interactionId);
+        if (earlier) throw new Refused({ kind: "duplicate", job: earlier });
+      }
+      const settings = readSettings(guild.settings);
       const refuse = (refusal: Refusal | undefined) => {
         if (refusal) throw new Refused({ kind: "refused", refusal });
       };
       refuse(checkPlace(settings, facts));
-      const [frozen] = await tx
-        .select({ reason: memberFreezes.reason })
-        .from(memberFreezes)
-        .where(and(eq(memberFreezes.guildId, input.guildId), eq(memberFreezes.userId, input.userId)));
-      if (frozen) refuse({ rule: "frozen", reason: frozen.reason });
+      if (checks.frozen) refuse({ rule: "frozen", reason: checks.frozenReason });
       refuse(checkContent(settings, facts));
-      const {
-        mine,
-        serverInFlight,
-        spentToday: spent,
-      } = await memberLoad(tx, input.guildId, input.userId, now);
+      const { mine, serverInFlight, spentToday: spent } = checks.load;
       if (mine >= settings.memberJobs) refuse({ rule: "member-jobs", limit: settings.memberJobs });
       if (serverInFlight >= settings.serverJobs) refuse({ rule: "server-jobs", limit: settings.serverJobs });
       if (settings.dailyCap > 0 && spent + estimated > settings.dailyCap) {
         refuse({ rule: "daily-cap", cap: settings.dailyCap, spent, cost: estimated });
       }
-      if (checkOnly) {
-        const balance = guild?.balance ?? 0;
-        throw new Refused(
-          balance < estimated ? { kind: "insufficient", cost: estimated, balance } : { kind: "acceptable" },
-        );
+      // The balance was read under the lock: nothing can take from it before this transaction ends.
+      if (guild.balance < estimated) {
+        throw new Refused({ kind: "insufficient", cost: estimated, balance: guild.balance });
       }
+      // Every answer but "accepted" rolls back, so a refusal or a check takes no job number.
+      if (checkOnly) throw new Refused({ kind: "acceptable" });
       const needsApproval = settings.approvalAbove > 0 && estimated > settings.approvalAbove;
-      // The server's next job number, under the lock already held: a refusal from here on (not enough
-      // credits) rolls this back with the job, so numbers have no gaps.
-      const [counter] = await tx
-        .update(guilds)
-        .set({ lastJobNumber: sql`${guilds.lastJobNumber} + 1` })
-        .where(eq(guilds.id, input.guildId))
-        .returning({ number: guilds.lastJobNumber });
       const [job] = await tx
         .insert(jobs)
         .values({
-          number: counter!.number,
+          number: guild.number,
           interactionId: input.interactionId,
           guildId: input.guildId,
           channelId: input.channelId,
@@ -159,19 +148,52 @@ async function decideRequest(
           createdAt: now,
         })
         .returning();
-      const held = await reserveCredits(tx, {
+      const balance = await holdForNewJob(tx, {
         guildId: input.guildId,
         userId: input.userId,
         jobId: job!.id,
         amount: estimated,
       });
-      if (!held.ok) throw new Refused({ kind: "insufficient", cost: estimated, balance: held.balance });
-      return { kind: "accepted", job: job!, balance: held.balance };
+      return { kind: "accepted", job: job!, balance };
     });
   } catch (err) {
     if (err instanceof Refused) return err.result;
     throw err;
   }
+}
+
+interface Checks {
+  earlierJobId: number | null;
+  frozen: boolean;
+  frozenReason: string | null;
+  load: MemberLoad;
+}
+
+/** Whether this interaction already made a job, whether the member is frozen, and their load: one statement. */
+async function readChecks(tx: Database, input: AcceptInput, now: Date): Promise<Checks> {
+  const freeze = sql`from ${memberFreezes} where ${memberFreezes.guildId} = ${input.guildId} and ${memberFreezes.userId} = ${input.userId}`;
+  const [row] = await queryRows<{
+    earlier: unknown;
+    frozen: boolean;
+    frozen_reason: string | null;
+    mine: unknown;
+    in_flight: unknown;
+    spent: unknown;
+  }>(
+    tx,
+    sql`select
+          (select ${jobs.id} from ${jobs} where ${jobs.interactionId} = ${input.interactionId} limit 1) as earlier,
+          exists (select 1 ${freeze}) as frozen,
+          (select ${memberFreezes.reason} ${freeze}) as frozen_reason,
+          load.*
+        from (${memberLoadQuery(input.guildId, input.userId, now)}) as load`,
+  );
+  return {
+    earlierJobId: row?.earlier === null || row?.earlier === undefined ? null : Number(row.earlier),
+    frozen: Boolean(row?.frozen),
+    frozenReason: row?.frozen_reason ?? null,
+    load: readMemberLoad(row),
+  };
 }
 
 /**

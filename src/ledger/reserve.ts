@@ -93,3 +93,30 @@ async function reserveOnce(
     return { ok: false, balance, shortfall: Math.max(amount - balance, 1) };
   }
 }
+
+/**
+ * Hold a new job's credits when the caller already holds the guild's row lock and has seen enough balance
+ * (the accept path, after `lockGuildForJob`): the debit and the `hold` row in one statement, without the
+ * checks `reserveCredits` needs against racing callers. The balance cannot go below zero all the same (the
+ * table's CHECK).
+ */
+const HOLD_NEW_SQL = `
+with debit as (
+  update guilds set balance = balance - $2::bigint, updated_at = now() where id = $1::text returning balance
+), hold as (
+  insert into credit_ledger (guild_id, user_id, job_id, kind, amount)
+  select $1::text, $4::text, $3::bigint, 'hold', -$2::bigint from debit
+)
+select balance from debit`;
+
+export async function holdForNewJob(db: Database, input: ReserveInput): Promise<number> {
+  requireInteger(input.amount, "A reservation", 1);
+  const [row] = await queryPrepared(db, "hold_for_new_job", HOLD_NEW_SQL, [
+    input.guildId,
+    input.amount,
+    input.jobId,
+    input.userId,
+  ]);
+  if (!row) throw new Error(`Guild ${input.guildId} has no row to hold credits from`);
+  return debitedRow.parse(row).balance;
+}

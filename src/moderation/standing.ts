@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { queryRows } from "../db/database.js";
 import { guilds, jobs } from "../db/schema.js";
@@ -28,6 +28,33 @@ export interface MemberLoad {
   spentToday: number;
 }
 
+/**
+ * The query of `memberLoad`, to be used as a subquery (the accept path reads it with its other checks in one
+ * statement). It reads only the server's jobs still in flight and those created today: a server's history
+ * does not make every request slower.
+ */
+export function memberLoadQuery(guildId: string, userId: string, now: Date): SQL {
+  const active = inArray(jobs.state, [...ACTIVE_STATES]);
+  const today = sql`${jobs.createdAt} >= ${utcDay(now).toISOString()}::timestamptz`;
+  return sql`select
+          count(*) filter (where ${jobs.userId} = ${userId} and ${active}) as mine,
+          count(*) filter (where ${active}) as in_flight,
+          coalesce(sum(coalesce(${jobs.chargedCost}, ${jobs.estimatedCost}))
+            filter (where ${jobs.userId} = ${userId} and ${today} and ${jobs.state} <> 'failed'), 0) as spent
+        from ${jobs} where ${jobs.guildId} = ${guildId} and (${active} or ${today})`;
+}
+
+/** Read a row of `memberLoadQuery` (counts come back as strings or numbers, by driver). */
+export function readMemberLoad(
+  row: { mine?: unknown; in_flight?: unknown; spent?: unknown } | undefined,
+): MemberLoad {
+  return {
+    mine: Number(row?.mine ?? 0),
+    serverInFlight: Number(row?.in_flight ?? 0),
+    spentToday: Number(row?.spent ?? 0),
+  };
+}
+
 /** One grouped query over the server's jobs (a transaction may pass itself as `db`). */
 export async function memberLoad(
   db: Database,
@@ -35,22 +62,11 @@ export async function memberLoad(
   userId: string,
   now: Date,
 ): Promise<MemberLoad> {
-  const active = inArray(jobs.state, [...ACTIVE_STATES]);
   const [row] = await queryRows<{ mine: unknown; in_flight: unknown; spent: unknown }>(
     db,
-    sql`select
-          count(*) filter (where ${jobs.userId} = ${userId} and ${active}) as mine,
-          count(*) filter (where ${active}) as in_flight,
-          coalesce(sum(coalesce(${jobs.chargedCost}, ${jobs.estimatedCost}))
-            filter (where ${jobs.userId} = ${userId} and ${jobs.createdAt} >= ${utcDay(now).toISOString()}::timestamptz
-                    and ${jobs.state} <> 'failed'), 0) as spent
-        from ${jobs} where ${jobs.guildId} = ${guildId}`,
+    memberLoadQuery(guildId, userId, now),
   );
-  return {
-    mine: Number(row?.mine ?? 0),
-    serverInFlight: Number(row?.in_flight ?? 0),
-    spentToday: Number(row?.spent ?? 0),
-  };
+  return readMemberLoad(row);
 }
 
 export async function memberStanding(

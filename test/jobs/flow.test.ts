@@ -333,6 +333,40 @@ describe.each(testDrivers())("the job flow on its own on %s", (driver) => {
     expect((await findJobByNumber(database.db, b, 2))?.guildId).toBe(b);
   });
 
+  it("records a server it has never seen at its first request, with its starting credits, and holds from them", async () => {
+    const fresh = "910000000000000111";
+    s = { ...s, settings: { ...s.settings, defaultGuildCredits: 500 } };
+    const first = await accept({ guildId: fresh });
+    expect(first.kind).toBe("accepted");
+    if (first.kind !== "accepted") return;
+    expect(first.job.number).toBe(1);
+    // 500 to start with, less the job's 200.
+    expect(first.balance).toBe(300);
+    expect(await getBalance(database.db, fresh)).toBe(300);
+    const ledger = await database.db
+      .select({ kind: creditLedger.kind, amount: creditLedger.amount })
+      .from(creditLedger)
+      .where(eq(creditLedger.guildId, fresh))
+      .orderBy(creditLedger.id);
+    expect(ledger).toEqual([
+      { kind: "grant", amount: 500 },
+      { kind: "hold", amount: -200 },
+    ]);
+  });
+
+  it("decides simultaneous requests of one server one after another: no more are held than the credits cover", async () => {
+    const shared = "910000000000000112";
+    // Room for exactly three jobs of 200.
+    await ensureGuild(database.db, shared, 600);
+    await updateSettings(database.db, shared, () => ({ memberJobs: 50, serverJobs: 50 }), 0);
+    const results = await Promise.all(Array.from({ length: 8 }, () => accept({ guildId: shared })));
+    const accepted = results.filter((r) => r.kind === "accepted");
+    expect(accepted).toHaveLength(3);
+    expect(results.filter((r) => r.kind === "insufficient")).toHaveLength(5);
+    expect(accepted.map((r) => r.job.number).sort()).toEqual([1, 2, 3]);
+    expect(await getBalance(database.db, shared)).toBe(0);
+  });
+
   it("estimates the first job of a type from its length, and reads the median again until there is one", async () => {
     const request: VideoRequest = {
       ...REQUEST,

@@ -22,7 +22,7 @@ import * as render from "../render.js";
 import { type Answerable, answer } from "../respond.js";
 import { memberRoleIds } from "../rights.js";
 import type { HandlerContext } from "./context.js";
-import { acceptedReply, refusalOf } from "./video-create.js";
+import { acceptedReply, answerUnaccepted, refusalOf } from "./video-create.js";
 
 /**
  * A new video made from something already in a channel: a delivered clip's buttons, "Animate with Kling" on a
@@ -157,16 +157,9 @@ export async function startFollowUp(
 ): Promise<void> {
   const { interaction, locale, services: s } = ctx;
   const result = await acceptVideoRequest(s, acceptInput(ctx, request));
-  switch (result.kind) {
-    case "duplicate":
-      ctx.logger.info({ jobId: result.job.id }, "interaction delivered again; the job already exists");
-      return;
-    case "refused":
-    case "insufficient":
-      await options.onRefused?.();
-      return answer(interaction, refusalOf(locale, result, settings));
-    case "accepted":
-      break;
+  if (result.kind !== "accepted") {
+    if (result.kind !== "duplicate") await options.onRefused?.();
+    return answerUnaccepted(ctx, result, settings);
   }
   const job = result.job;
   const channelId = interaction.channelId!;

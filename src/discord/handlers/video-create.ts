@@ -9,7 +9,7 @@ import type { Validation, ValidationContext } from "../../video/validate.js";
 import { DEFAULT_ATTACHMENT_LIMIT, jobSummary } from "../job-replies.js";
 import { missingPostPermissions } from "../permissions.js";
 import * as render from "../render.js";
-import { answer, replyPublicly, toDiscord } from "../respond.js";
+import { type Answerable, answer, replyPublicly, toDiscord } from "../respond.js";
 import { memberRoleIds } from "../rights.js";
 import type { HandlerContext } from "./context.js";
 
@@ -30,6 +30,19 @@ export function refusalOf(
   return result.kind === "refused"
     ? render.refused(locale, result.refusal, settings)
     : render.insufficientBudget(locale, result.cost, result.balance);
+}
+
+/** A request that made no job: a redelivered interaction (its job answered already), or a private refusal. */
+export async function answerUnaccepted(
+  ctx: HandlerContext<Answerable>,
+  result: Exclude<AcceptResult, { kind: "accepted" }>,
+  settings: GuildSettingsValue,
+): Promise<void> {
+  if (result.kind === "duplicate") {
+    ctx.logger.info({ jobId: result.job.id }, "interaction delivered again; the job already exists");
+    return;
+  }
+  await answer(ctx.interaction, refusalOf(ctx.locale, result, settings));
 }
 
 /** The message of a job just accepted: queued, or waiting for a manager's approval. */
@@ -55,6 +68,20 @@ const ALREADY_ACKNOWLEDGED = 40060;
  */
 const ANSWER_WITHIN_MS = 500;
 
+/**
+ * Requests this process is deciding at this moment. From this many on, a new one is deferred before any
+ * statement of its own: in a burst its statements queue behind the others', and waiting for them (the race
+ * above) would defer it late, close to Discord's 3 s.
+ */
+const BURST = 4;
+let deciding = 0;
+/**
+ * Deferrals of a burst on their way to Discord. A request's statements wait for those under way when its
+ * own deferral is done (at most `DEFERRALS_FIRST_MS`): Discord's 3 s are a deadline, the job's "queued" is not.
+ */
+const deferrals = new Set<Promise<void>>();
+const DEFERRALS_FIRST_MS = 1_000;
+
 type Interaction = ChatInputCommandInteraction<"cached" | "raw">;
 
 /**
@@ -64,70 +91,89 @@ type Interaction = ChatInputCommandInteraction<"cached" | "raw">;
  */
 export function videoCreate(validate: (interaction: Interaction, context: ValidationContext) => Validation) {
   return async (ctx: HandlerContext<Interaction>): Promise<void> => {
-    const { interaction, locale, services: s } = ctx;
-    const settings = await loadSettings(s.db, interaction.guildId);
-    const validation = validate(interaction, validationDefaults(settings));
-    if (!validation.ok) {
-      const problems = validation.problems.map((p) => renderMessage(locale, p));
-      return answer(interaction, render.invalidInput(locale, problems));
-    }
-    const missingPermissions = missingPostPermissions(
-      interaction.appPermissions,
-      interaction.channel?.isThread() ?? false,
-    );
-    const accepting = acceptVideoRequest(s, {
-      interactionId: interaction.id,
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      userId: interaction.user.id,
-      locale,
-      applicationId: interaction.applicationId,
-      interactionToken: interaction.token,
-      tokenExpiresAt: new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS),
-      request: validation.value,
-      delivery: {
-        attachmentSizeLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT,
-        missingPermissions,
-      },
-      place: {
-        parentChannelId: interaction.channel?.isThread() ? interaction.channel.parentId : null,
-        memberRoleIds: memberRoleIds(interaction),
-      },
-    });
-    const quick = await Promise.race([accepting, sleep(ANSWER_WITHIN_MS).then(() => undefined)]);
-    if (!quick) {
-      try {
-        await interaction.deferReply();
-      } catch (err) {
-        if (!(err instanceof DiscordAPIError && err.code === ALREADY_ACKNOWLEDGED)) {
-          // Unknown interaction (10062) and the like: the member saw "did not respond". The job (if the
-          // checks passed) is stored and goes on; its reply is written through the channel later.
-          ctx.logger.warn({ err, interactionId: interaction.id }, "could not defer");
-        }
+    deciding++;
+    try {
+      // Input that is wrong whatever the server's defaults is answered privately at once, never deferred.
+      // In a burst the deferral goes out before this request's statements start: their answers would
+      // otherwise hold the event loop that sends the deferrals of the rest of the burst.
+      const early = deciding > BURST && validate(ctx.interaction, {}).ok;
+      if (early) {
+        const deferral = deferPublicly(ctx);
+        deferrals.add(deferral);
+        await deferral;
+        deferrals.delete(deferral);
+        await Promise.race([Promise.allSettled([...deferrals]), sleep(DEFERRALS_FIRST_MS)]);
       }
-    }
-    const result: AcceptResult = quick ?? (await accepting);
-    switch (result.kind) {
-      case "duplicate":
-        ctx.logger.info({ jobId: result.job.id }, "interaction delivered again; the job already exists");
-        return;
-      case "refused":
-      case "insufficient":
-        return answer(interaction, refusalOf(locale, result, settings));
-      case "accepted": {
-        const job = result.job;
-        const message = acceptedReply(locale, job, result.balance, missingPermissions);
-        let messageId: string | undefined;
-        try {
-          messageId = interaction.deferred
-            ? (await interaction.editReply(toDiscord(message))).id
-            : await replyPublicly(interaction, message);
-        } finally {
-          await handOverJob(s, job, messageId);
-        }
-        if (job.needsApproval) await ctx.moderation.requestApproval(job, settings, interaction.guildLocale);
-        return;
-      }
+      await decide(ctx, validate, early);
+    } finally {
+      deciding--;
     }
   };
+}
+
+async function decide(
+  ctx: HandlerContext<Interaction>,
+  validate: (interaction: Interaction, context: ValidationContext) => Validation,
+  deferred: boolean,
+): Promise<void> {
+  const { interaction, locale, services: s } = ctx;
+  const settings = await loadSettings(s.db, interaction.guildId);
+  const validation = validate(interaction, validationDefaults(settings));
+  if (!validation.ok) {
+    const problems = validation.problems.map((p) => renderMessage(locale, p));
+    return answer(interaction, render.invalidInput(locale, problems));
+  }
+  const missingPermissions = missingPostPermissions(
+    interaction.appPermissions,
+    interaction.channel?.isThread() ?? false,
+  );
+  const accepting = acceptVideoRequest(s, {
+    interactionId: interaction.id,
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    userId: interaction.user.id,
+    locale,
+    applicationId: interaction.applicationId,
+    interactionToken: interaction.token,
+    tokenExpiresAt: new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS),
+    request: validation.value,
+    delivery: {
+      attachmentSizeLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT,
+      missingPermissions,
+    },
+    place: {
+      parentChannelId: interaction.channel?.isThread() ? interaction.channel.parentId : null,
+      memberRoleIds: memberRoleIds(interaction),
+    },
+  });
+  const quick = deferred
+    ? undefined
+    : await Promise.race([accepting, sleep(ANSWER_WITHIN_MS).then(() => undefined)]);
+  if (!quick && !deferred) await deferPublicly(ctx);
+  const result: AcceptResult = quick ?? (await accepting);
+  if (result.kind !== "accepted") return answerUnaccepted(ctx, result, settings);
+  const job = result.job;
+  const message = acceptedReply(locale, job, result.balance, missingPermissions);
+  let messageId: string | undefined;
+  try {
+    messageId = interaction.deferred
+      ? (await interaction.editReply(toDiscord(message))).id
+      : await replyPublicly(interaction, message);
+  } finally {
+    await handOverJob(s, job, messageId);
+  }
+  if (job.needsApproval) await ctx.moderation.requestApproval(job, settings, interaction.guildLocale);
+}
+
+/** The public "thinking…" of a request whose job will take a moment to decide. */
+async function deferPublicly(ctx: HandlerContext<Interaction>): Promise<void> {
+  try {
+    await ctx.interaction.deferReply();
+  } catch (err) {
+    if (!(err instanceof DiscordAPIError && err.code === ALREADY_ACKNOWLEDGED)) {
+      // Unknown interaction (10062) and the like: the member saw "did not respond". The job (if the
+      // checks passed) is stored and goes on; its reply is written through the channel later.
+      ctx.logger.warn({ err, interactionId: ctx.interaction.id }, "could not defer");
+    }
+  }
 }
