@@ -4,7 +4,7 @@
  * Discord and the Kling simulator of this process:
  *   1. idle: RSS 5 s after its "bot started" line, on PGlite (a temporary folder; measured on the second start,
  *      the first one also runs initdb) and on Postgres (a fresh database on BENCH_PG_SERVER_URL, dropped
- *      afterwards);
+ *      afterwards); with the start script's node flags, or with each set of `BENCH_FLAG_SETS` side by side;
  *   2. 10,000 jobs in flight: jobs inserted as running (each with its credits held and its task created on
  *      the simulator, where it runs for an hour) before the bot starts; RSS sampled every 250 ms from its
  *      start until the simulator has answered a status check of every one of them
@@ -51,8 +51,18 @@ interface Running {
   stop(): Promise<void>;
 }
 
-async function startBotProcess(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [...startFlags(), entry], {
+/**
+ * The node flags to compare at idle: `BENCH_FLAG_SETS`, sets separated by `;` (e.g. "--max-semi-space-size=4;
+ * --max-semi-space-size=4 --no-wasm-tier-up"), else only the start script's.
+ */
+function flagSets(): string[][] {
+  const sets = process.env.BENCH_FLAG_SETS;
+  if (!sets) return [startFlags()];
+  return sets.split(";").map((set) => set.trim().split(/\s+/).filter(Boolean));
+}
+
+async function startBotProcess(env: Record<string, string>, flags = startFlags()): Promise<Running> {
+  const child = spawn(process.execPath, [...flags, entry], {
     env: { PATH: process.env.PATH, LOG_LEVEL: "info", LOG_PRETTY: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -126,8 +136,8 @@ const baseEnv = {
   DEFAULT_GUILD_CREDITS: "1000000000",
 };
 
-async function idle(p: Place): Promise<number> {
-  const bot = await startBotProcess({ ...baseEnv, ...p.env });
+async function idle(p: Place, flags?: string[]): Promise<number> {
+  const bot = await startBotProcess({ ...baseEnv, ...p.env }, flags);
   try {
     await sleep(5_000);
     return await rssMiB(bot.child.pid!);
@@ -260,8 +270,12 @@ try {
     if (!p) continue;
     try {
       if (driver === "pglite") await idle(p); // initdb
-      const rss = await idle(p);
-      console.log(`${`idle RSS, ${driver}`.padEnd(40)} ${rss.toFixed(0)} MiB`);
+      for (const flags of flagSets()) {
+        const rss = await idle(p, flags);
+        console.log(
+          `${`idle RSS, ${driver}`.padEnd(40)} ${rss.toFixed(0)} MiB  (${flags.join(" ") || "no flags"})`,
+        );
+      }
       console.log(`${`${JOBS} jobs in flight, ${driver}`.padEnd(40)} ${await inFlight(p, taskIds)}`);
     } finally {
       await p.remove();

@@ -1,6 +1,7 @@
 import { and, eq, inArray, ne, or } from "drizzle-orm";
 import { jobs } from "../db/schema.js";
 import { isConnectionError } from "../db/transient.js";
+import { Alarm } from "./alarm.js";
 import { withdrawJob } from "./decide.js";
 import { deliverJob } from "./deliver.js";
 import { withLease } from "./lease.js";
@@ -48,9 +49,7 @@ export interface PollerOptions {
  */
 export class Poller {
   private stopping = false;
-  private wake: (() => void) | undefined;
-  /** Poked while not sleeping: the next pause ends at once. */
-  private poked = false;
+  private readonly alarm = new Alarm();
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightIds = new Set<number>();
@@ -69,8 +68,7 @@ export class Poller {
 
   /** A job may be due: look now instead of at the end of the idle pause. */
   poke(): void {
-    if (this.wake) this.wake();
-    else this.poked = true;
+    this.alarm.poke();
   }
 
   start(): void {
@@ -81,7 +79,7 @@ export class Poller {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.alarm.poke();
     await this.loop;
     this.loop = undefined;
     await Promise.allSettled([...this.inFlight]);
@@ -188,27 +186,9 @@ export class Poller {
         failures += 1;
       }
       if (this.stopping) break;
-      if (failures > 0) await this.sleep(Math.min(this.options.idleMs * 2 ** failures, 5_000));
-      else if (claimed === 0) await this.sleep(await this.idlePause().catch(() => this.options.idleMs));
+      if (failures > 0) await this.alarm.sleep(Math.min(this.options.idleMs * 2 ** failures, 5_000));
+      else if (claimed === 0) await this.alarm.sleep(await this.idlePause().catch(() => this.options.idleMs));
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.poked) {
-      this.poked = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
   }
 
   private async process(job: JobRow): Promise<void> {
