@@ -52,4 +52,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 STOPSIGNAL SIGTERM
 # start.js checks the Node version, then loads the bot. A small young generation keeps an idle bot's memory
 # low (see bench/README.md).
-CMD ["node", "--max-semi-space-size=4", "dist/src/start.js"]
+CMD ["node", "dist/src/start.js"]

@@ -108,7 +108,7 @@ async function deliveries(pollMs: number, jobs: number): Promise<void> {
 }
 
 async function idleRss(): Promise<void> {
-  const main = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
+  const main = fileURLToPath(new URL("../dist/src/start.js", import.meta.url));
   if (!existsSync(main)) {
     console.log("idle RSS: skipped (run `npm run build` first)");
     return;
@@ -158,15 +158,13 @@ async function idleRss(): Promise<void> {
     console.log(`${`idle RSS of the bot, ${label}`.padEnd(56)} ${rss.toFixed(0)} MiB`);
   };
   try {
-    // `npm start` and the Docker image run node with a small young generation; compare with Node's default.
+    // The entry point keeps memory small unless MEMORY_MODE=fast; both, side by side.
     // PGlite is measured on its second start: the first one also runs initdb, once in the bot's life.
-    await measure("PGlite, first start (initdb)", { DATA_DIR: join(dir, "pglite") }, [
-      "--max-semi-space-size=4",
-    ]);
-    for (const flags of [[], ["--max-semi-space-size=4"]]) {
-      const label = flags.length ? flags.join(" ") : "node defaults";
-      await measure(`PGlite, ${label}`, { DATA_DIR: join(dir, "pglite") }, flags);
-      if (pgUrl) await measure(`Postgres, ${label}`, { DATABASE_URL: pgUrl }, flags);
+    await measure("PGlite, first start (initdb)", { DATA_DIR: join(dir, "pglite") });
+    for (const mode of ["small", "fast"]) {
+      const label = `MEMORY_MODE=${mode}`;
+      await measure(`PGlite, ${label}`, { DATA_DIR: join(dir, "pglite"), MEMORY_MODE: mode });
+      if (pgUrl) await measure(`Postgres, ${label}`, { DATABASE_URL: pgUrl, MEMORY_MODE: mode });
     }
   } finally {
     if (pgUrl) await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => undefined);

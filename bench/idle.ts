@@ -1,5 +1,5 @@
 /**
- * `npm run bench:idle`: what the compiled bot costs while nobody uses it. Starts `dist/src/main.js` against the
+ * `npm run bench:idle`: what the compiled bot costs while nobody uses it. Starts `dist/src/start.js` (as `npm start` does) against the
  * fake Discord and the Kling simulator, on PGlite and on Postgres, lets it settle, then reads its CPU time
  * (utime + stime from /proc) over BENCH_IDLE_SECONDS (default 60) and its resident memory. Printed beside a bare
  * discord.js client logged in to the same fake Discord, measured the same way in the same run.
@@ -60,7 +60,7 @@ async function measure(label: string, args: string[], env: Record<string, string
   );
 }
 
-const main = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
+const main = fileURLToPath(new URL("../dist/src/start.js", import.meta.url));
 if (!existsSync(main)) {
   console.log("run `npm run build` first");
   process.exit(1);
@@ -96,7 +96,7 @@ try {
   console.log(
     `Idle cost, ${SECONDS} s after ${SETTLE_MS / 1000} s to settle, node ${process.version}, ${new Date().toISOString()}`,
   );
-  const flags = ["--max-semi-space-size=4"];
+  const flags: string[] = [];
   await measure("bare discord.js client", [...flags, bare], common, "bare ready");
   await measure(
     "bot on PGlite",

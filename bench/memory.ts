@@ -4,11 +4,13 @@
  * Discord and the Kling simulator of this process:
  *   1. idle: RSS 5 s after its "bot started" line, on PGlite (a temporary folder; measured on the second start,
  *      the first one also runs initdb) and on Postgres (a fresh database on BENCH_PG_SERVER_URL, dropped
- *      afterwards); with the start script's node flags, or with each set of `BENCH_FLAG_SETS` side by side;
+ *      afterwards);
  *   2. 10,000 jobs in flight: jobs inserted as running (each with its credits held and its task created on
  *      the simulator, where it runs for an hour) before the bot starts; RSS sampled every 250 ms from its
  *      start until the simulator has answered a status check of every one of them
  *      (KLING_RATE_LIMIT_PER_SEC=100, other settings as the defaults), peak and last, on each driver.
+ * Both with the start script's node flags, or side by side with each set of `BENCH_FLAG_SETS` (sets separated
+ * by `;`; a `NAME=value` in a set is an environment variable of the bot's process).
  * Bench code, not product code: it may read process.env.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -52,8 +54,8 @@ interface Running {
 }
 
 /**
- * The node flags to compare at idle: `BENCH_FLAG_SETS`, sets separated by `;` (e.g. "--max-semi-space-size=4;
- * --max-semi-space-size=4 --no-wasm-tier-up"), else only the start script's.
+ * The sets to compare: `BENCH_FLAG_SETS`, separated by `;` (e.g. "MEMORY_MODE=small;MEMORY_MODE=fast" or
+ * "--max-semi-space-size=4;--no-wasm-tier-up"), else only the start script's node flags.
  */
 function flagSets(): string[][] {
   const sets = process.env.BENCH_FLAG_SETS;
@@ -62,8 +64,11 @@ function flagSets(): string[][] {
 }
 
 async function startBotProcess(env: Record<string, string>, flags = startFlags()): Promise<Running> {
-  const child = spawn(process.execPath, [...flags, entry], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: "info", LOG_PRETTY: "false", ...env },
+  // `NAME=value` in a set is an environment variable of the process (MALLOC_ARENA_MAX=2, say).
+  const vars = Object.fromEntries(flags.filter((f) => /^[A-Z_]+=/.test(f)).map((f) => f.split(/=(.*)/s)));
+  const nodeFlags = flags.filter((f) => !/^[A-Z_]+=/.test(f));
+  const child = spawn(process.execPath, [...nodeFlags, entry], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: "info", LOG_PRETTY: "false", ...vars, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -233,10 +238,10 @@ async function seedJobs(p: Place, taskIds: readonly string[]): Promise<void> {
   }
 }
 
-async function inFlight(p: Place, taskIds: readonly string[]): Promise<string> {
+async function inFlight(p: Place, taskIds: readonly string[], flags?: string[]): Promise<string> {
   await seedJobs(p, taskIds);
   statusChecked.clear();
-  const bot = await startBotProcess({ ...baseEnv, ...p.env, KLING_RATE_LIMIT_PER_SEC: "100" });
+  const bot = await startBotProcess({ ...baseEnv, ...p.env, KLING_RATE_LIMIT_PER_SEC: "100" }, flags);
   const started = Date.now();
   let peak = 0;
   let last = 0;
@@ -276,7 +281,16 @@ try {
           `${`idle RSS, ${driver}`.padEnd(40)} ${rss.toFixed(0)} MiB  (${flags.join(" ") || "no flags"})`,
         );
       }
-      console.log(`${`${JOBS} jobs in flight, ${driver}`.padEnd(40)} ${await inFlight(p, taskIds)}`);
+      for (const flags of flagSets()) {
+        // Each run seeds its own jobs: the database is emptied of the previous run's first.
+        const database = await p.open();
+        await database.db.execute(sql`truncate ${creditLedger}, ${jobs}, ${guilds} cascade`);
+        await database.close();
+        const figures = await inFlight(p, taskIds, flags);
+        console.log(
+          `${`${JOBS} jobs in flight, ${driver}`.padEnd(40)} ${figures}  (${flags.join(" ") || "no flags"})`,
+        );
+      }
     } finally {
       await p.remove();
     }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:processes`: three bot processes (the compiled `dist/src/main.js`: one gateway-and-poller, two
+ * `npm run bench:processes`: three bot processes (the compiled `dist/src/start.js`: one gateway-and-poller, two
  * workers) on one fresh Postgres deliver BENCH_JOBS (default 2,000) videos asked for across 50 servers; one
  * worker is killed with SIGKILL halfway. Each process reaches the Kling simulator through its own recording
  * proxy, so every status call is known by process, start and end. Prints: jobs completed, videos posted per
@@ -26,7 +26,7 @@ import { startFakeDiscord } from "../test/fakes/discord/index.js";
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const SERVERS = 50;
 const PG_SERVER = process.env.BENCH_PG_SERVER ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const main = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
+const main = fileURLToPath(new URL("../dist/src/start.js", import.meta.url));
 if (!existsSync(main)) {
   console.log("run `npm run build` first");
   process.exit(1);
@@ -84,7 +84,7 @@ const children: ChildProcess[] = [];
 const db = await openDatabase({ databaseUrl: url.toString(), dataDir: "memory://", logger: silentLogger() });
 
 function start(proc: number, role: "all" | "worker", proxy: Server): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--max-semi-space-size=4", main], {
+  const child = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH ?? "",
       DISCORD_TOKEN: discord.token,

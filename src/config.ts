@@ -72,6 +72,8 @@ export const envSchema = z.object({
   ALLOWED_GUILD_IDS: idList,
   LOG_LEVEL: optionalString.pipe(logLevel.optional()).transform((v) => v ?? "info"),
   LOG_PRETTY: optionalString.pipe(z.stringbool().optional()),
+  // Read by the entry point (start.ts) before anything loads; checked here with the rest.
+  MEMORY_MODE: optionalString.pipe(z.enum(["small", "fast"]).optional()),
   // Kling client tuning.
   KLING_RATE_LIMIT_PER_SEC: num(5, 0.1, 1000),
   KLING_TIMEOUT_MS: int(30_000, 100, 600_000),

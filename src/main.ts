@@ -112,7 +112,6 @@ async function main(): Promise<void> {
   }
   health.started({ client: bot.client });
   started = true;
-  settleMemory();
 
   let stopping = false;
   const shutdown = async (signal: string, exitCode = 0) => {
@@ -156,15 +155,3 @@ main().catch((err) => {
   console.error(`fatal: ${describeError(err)}`);
   process.exit(1);
 });
-
-/**
- * Loading the bot (discord.js, drizzle, the schemas) leaves some hundred megabytes of garbage that V8 would
- * otherwise keep until a collection it has no reason to run while the bot sits idle. When started with
- * `--expose-gc` (as `npm start` and the image do), one full collection a few seconds after the start returns
- * it to the system.
- */
-function settleMemory(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc !== "function") return;
-  setTimeout(() => gc(), 2_000).unref();
-}
