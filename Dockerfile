@@ -50,6 +50,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "const p=process.env.METRICS_PORT;if(!p)process.exit(0);fetch(`http://127.0.0.1:${p}/healthz`,{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM lets the bot finish the jobs in hand and give their leases back.
 STOPSIGNAL SIGTERM
-# start.js checks the Node version, then loads the bot. A small young generation keeps an idle bot's memory
-# low (see bench/README.md).
+# start.js checks the Node version, sets V8 to keep memory low (MEMORY_MODE=small, the default; see the README),
+# then loads the bot.
 CMD ["node", "dist/src/start.js"]
