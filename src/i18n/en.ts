@@ -381,6 +381,7 @@ export const en = {
   "guild.leaving":
     "Hello! This bot only works in the servers its operator has allowed, and this server is not one of them, so it is leaving now. Nothing was charged. If you expected to use it here, ask the bot's operator.",
   "guild.notAllowed": "This bot does not work in this server. Ask the bot's operator if you expected it to.",
+  "reply.answeredPrivately": "Answered privately.",
   // A delivered clip's buttons, and what they open and answer (the new video's own messages are the usual ones)
   "clip.button.reroll": "Re-roll",
   "clip.button.edit": "Edit",

@@ -388,6 +388,7 @@ export const ja: { readonly [K in keyof typeof en]: string } = {
     "こんにちは。このボットは運営者が許可したサーバーでだけ動作します。このサーバーは対象外のため、これで退出します。クレジットは消費していません。ここで使う予定だった場合は、ボットの運営者に問い合わせてください。",
   "guild.notAllowed":
     "このボットはこのサーバーでは使えません。使えるはずの場合は、ボットの運営者に問い合わせてください。",
+  "reply.answeredPrivately": "お返事はご本人にだけ送りました。",
   // A delivered clip's buttons, and what they open and answer
   "clip.button.reroll": "もう一度作る",
   "clip.button.edit": "編集",

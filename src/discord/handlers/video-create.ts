@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ChatInputCommandInteraction, DiscordAPIError } from "discord.js";
-import { type Locale, renderMessage } from "../../i18n/index.js";
+import {
+  type ChatInputCommandInteraction,
+  DiscordAPIError,
+  type InteractionReplyOptions,
+  MessageFlags,
+} from "discord.js";
+import { type Locale, renderMessage, t } from "../../i18n/index.js";
 import { type AcceptResult, acceptVideoRequest, type CheckResult, handOverJob } from "../../jobs/accept.js";
 import type { JobRow } from "../../jobs/repository.js";
 import type { GuildSettingsValue } from "../../moderation/settings.js";
@@ -42,7 +47,30 @@ export async function answerUnaccepted(
     ctx.logger.info({ jobId: result.job.id }, "interaction delivered again; the job already exists");
     return;
   }
-  await answer(ctx.interaction, refusalOf(ctx.locale, result, settings));
+  await answerPrivately(ctx.interaction, ctx.locale, refusalOf(ctx.locale, result, settings));
+}
+
+/**
+ * A refusal is the member's business alone (a freeze's reason, the server's balance, their spending). Answered
+ * first, it is ephemeral. After a public "thinking…" (a burst, slow checks), whose visibility is fixed, it
+ * comes as a private follow-up and the public reply is removed.
+ */
+export async function answerPrivately(
+  interaction: Answerable,
+  locale: Locale,
+  message: render.ReplyMessage,
+): Promise<void> {
+  if (!interaction.deferred || interaction.ephemeral) return answer(interaction, message);
+  // The deferred reply is edited first: a follow-up right after a deferral would replace the loading message
+  // and keep its (public) visibility. Then the private answer, then the public placeholder goes.
+  await interaction.editReply(toDiscord(render.notice(t(locale, "reply.answeredPrivately"))));
+  const payload = toDiscord(message);
+  await interaction.followUp({
+    ...payload,
+    content: payload.content ?? undefined,
+    flags: MessageFlags.Ephemeral,
+  } as InteractionReplyOptions);
+  await interaction.deleteReply().catch(() => undefined);
 }
 
 /** The message of a job just accepted: queued, or waiting for a manager's approval. */
@@ -102,7 +130,10 @@ export function videoCreate(validate: (interaction: Interaction, context: Valida
         deferrals.add(deferral);
         await deferral;
         deferrals.delete(deferral);
-        await Promise.race([Promise.allSettled([...deferrals]), sleep(DEFERRALS_FIRST_MS)]);
+        await Promise.race([
+          Promise.allSettled([...deferrals]),
+          sleep(DEFERRALS_FIRST_MS, undefined, { ref: false }),
+        ]);
       }
       await decide(ctx, validate, early);
     } finally {
@@ -121,7 +152,7 @@ async function decide(
   const validation = validate(interaction, validationDefaults(settings));
   if (!validation.ok) {
     const problems = validation.problems.map((p) => renderMessage(locale, p));
-    return answer(interaction, render.invalidInput(locale, problems));
+    return answerPrivately(interaction, locale, render.invalidInput(locale, problems));
   }
   const missingPermissions = missingPostPermissions(
     interaction.appPermissions,
