@@ -94,13 +94,12 @@ async function decideRequest(
   };
   try {
     return await s.db.transaction(async (tx): Promise<AcceptResult> => {
-      // Four statements, two round trips while the server's row is locked. The lock (and the job number)
-      // and the checks are sent together: the database runs them in order, so the checks read what every
-      // request of this server decided before this one.
-      const [guild, checks] = await Promise.all([
-        lockGuildForJob(tx, input.guildId, s.settings.defaultGuildCredits),
-        readChecks(tx, input, now),
-      ]);
+      // Four statements, one after another. The checks must start after the lock is held: a statement's
+      // snapshot is taken when it starts, so only then do they read what every request of this server decided
+      // before this one. (Sent together, their order on the connection would rest on how many promise turns
+      // each driver takes to hand its query over; one round trip is not worth that.)
+      const guild = await lockGuildForJob(tx, input.guildId, s.settings.defaultGuildCredits);
+      const checks = await readChecks(tx, input, now);
       // A redelivered interaction racing its first delivery sees the job the other stored.
       if (checks.earlierJobId !== null) {
         const earlier = await findJobByInteraction(tx, input.interactionId);
