@@ -27,14 +27,9 @@ import {
 } from "../test/e2e/harness.js";
 import { startFakeDiscord } from "../test/fakes/discord/index.js";
 import { type TestDriver, testDrivers } from "../test/helpers/db.js";
+import { quantile } from "./support.js";
 
 const PG_SERVER = process.env.BENCH_PG_SERVER ?? "postgres://postgres@127.0.0.1:5432/postgres";
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i]!;
-}
 
 function summary(label: string, values: number[]): string {
   const s = [...values].sort((a, b) => a - b);
@@ -127,8 +122,8 @@ async function idleRss(): Promise<void> {
   } catch {
     pgUrl = undefined;
   }
-  const measure = async (label: string, extra: Record<string, string>, nodeArgs: string[] = []) => {
-    const child = spawn(process.execPath, [...nodeArgs, main], {
+  const measure = async (label: string, extra: Record<string, string>) => {
+    const child = spawn(process.execPath, [main], {
       env: {
         PATH: process.env.PATH,
         DISCORD_TOKEN: discord.token,

@@ -15,6 +15,7 @@ import postgres from "postgres";
 import { startKlingSimulator } from "../src/kling-sim/server.js";
 import { CHANNEL_ID, GUILD_ID, SIM_KEY } from "../test/e2e/harness.js";
 import { startFakeDiscord } from "../test/fakes/discord/index.js";
+import { rssMiB } from "./support.js";
 
 const SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const SETTLE_MS = 10_000;
@@ -26,11 +27,6 @@ async function cpuTicks(pid: number): Promise<number> {
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return Number(fields[11]) + Number(fields[12]); // utime, stime
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
 async function measure(label: string, args: string[], env: Record<string, string>, ready: string) {
@@ -96,20 +92,9 @@ try {
   console.log(
     `Idle cost, ${SECONDS} s after ${SETTLE_MS / 1000} s to settle, node ${process.version}, ${new Date().toISOString()}`,
   );
-  const flags: string[] = [];
-  await measure("bare discord.js client", [...flags, bare], common, "bare ready");
-  await measure(
-    "bot on PGlite",
-    [...flags, main],
-    { ...common, DATA_DIR: join(dir, "pglite") },
-    '"bot started"',
-  );
-  await measure(
-    "bot on Postgres",
-    [...flags, main],
-    { ...common, DATABASE_URL: pgUrl.toString() },
-    '"bot started"',
-  );
+  await measure("bare discord.js client", [bare], common, "bare ready");
+  await measure("bot on PGlite", [main], { ...common, DATA_DIR: join(dir, "pglite") }, '"bot started"');
+  await measure("bot on Postgres", [main], { ...common, DATABASE_URL: pgUrl.toString() }, '"bot started"');
 } finally {
   await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
   await admin.end({ timeout: 5 });

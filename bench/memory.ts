@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,7 +27,7 @@ import { startKlingSimulator } from "../src/kling-sim/server.js";
 import { ensureGuilds } from "../src/ledger/index.js";
 import { silentLogger } from "../src/log.js";
 import { startFakeDiscord } from "../test/fakes/discord/index.js";
-import { benchGuilds, machineLoad, sleep, throwawayPostgres } from "./support.js";
+import { benchGuilds, machineLoad, rssMiB, sleep, throwawayPostgres } from "./support.js";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
 const SIM_KEY = "bench-memory-key";
@@ -41,11 +41,6 @@ function startFlags(): string[] {
   const command = /node ((?:--\S+ )*)dist\/src\/start\.js/.exec(start);
   if (!command) throw new Error(`cannot read the node flags of the start script: ${start}`);
   return command[1]!.trim().split(/\s+/).filter(Boolean);
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
 interface Running {

@@ -14,6 +14,7 @@
  */
 import { nextCheckDelay, planChecks, planFromFinds, runTimeModel, shareStep } from "../src/jobs/schedule.js";
 import { normalDraw as normal, seededRandom as random } from "../test/helpers/random.js";
+import { quantile, sortedCopy } from "./support.js";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
 const RATES = (process.env.BENCH_RATES ?? "5,20,50").split(",").map(Number);
@@ -216,20 +217,12 @@ function planned(ratePerSec: number, learn: boolean): Policy {
   };
 }
 
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-const p95 = (r: Result) =>
-  quantile(
-    [...r.delaysS].sort((a, b) => a - b),
-    0.95,
-  );
+const p95 = (r: Result) => quantile(sortedCopy(r.delaysS), 0.95);
 
 const COLUMNS = ["calls/s", "max/s", "calls/job", "p50", "p95", "mean", "found"];
 
 function row(label: string, result: Result): string {
-  const s = [...result.delaysS].sort((a, b) => a - b);
+  const s = sortedCopy(result.delaysS);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   const cells = [
     result.callsPerSec.toFixed(1),

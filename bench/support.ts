@@ -4,6 +4,7 @@
  * read process.env.
  */
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import postgres from "postgres";
 import type { FakeGuildConfig } from "../test/fakes/discord/index.js";
@@ -62,3 +63,9 @@ export function benchGuilds(count: number): (FakeGuildConfig & { channelId: stri
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The resident memory of a process, from /proc. */
+export async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
+}

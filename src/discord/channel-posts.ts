@@ -66,8 +66,3 @@ export class ChannelPosts {
     }
   }
 }
-
-/** A link that opens a message in Discord. */
-export function messageLink(guildId: string, channelId: string, messageId: string): string {
-  return `https://discord.com/channels/${guildId}/${channelId}/${messageId}`;
-}

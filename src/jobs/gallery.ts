@@ -14,7 +14,7 @@ import { storedRequest } from "./request.js";
  */
 
 /** After this long a claim without a message is taken for its process having died. */
-export const GALLERY_CLAIM_STALE_MS = 2 * 60_000;
+const GALLERY_CLAIM_STALE_MS = 2 * 60_000;
 
 export type GalleryClaim =
   | { kind: "claimed"; job: JobRow; claimedAt: string }

@@ -95,7 +95,10 @@ async function kindOf(s: JobServices, job: JobRow, now: number): Promise<Kind> {
   const kinds = pacingOf(s).kinds;
   const hit = kinds.get(key);
   if (hit && now - hit.at < HISTORY_TTL_MS && now >= hit.at) return hit;
-  const kind = { at: now, finds: await recentRunTimesMs(s.db, job.taskType, duration), plans: new Map() };
+  const finds = await recentRunTimesMs(s.db, job.taskType, duration);
+  // The same history plans the same checks: keep the plans made from it (planning is CPU on the event loop).
+  const same = hit && finds.length === hit.finds.length && finds.every((f, i) => f === hit.finds[i]);
+  const kind = { at: now, finds, plans: same ? hit.plans : new Map() };
   kinds.set(key, kind);
   return kind;
 }

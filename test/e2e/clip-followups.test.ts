@@ -110,6 +110,14 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
     return m;
   }
 
+  /** A manager of the second server changes its settings. */
+  async function configureServer2(options: Record<string, string | number>) {
+    await privately(
+      (await command("budget", "config", options, { guild: GUILD2, manager: true })).id,
+      /Saved/,
+    );
+  }
+
   /** The modal the interaction opened. */
   function modalOf(id: string) {
     return discord().waitFor(() => {
@@ -428,10 +436,7 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
 
   it("Re-roll by a member over their daily cap is refused privately, holding and sending nothing", async () => {
     const { job, message } = await clip("A windmill", {}, { guild: GUILD2, user: MEMBER2 });
-    await privately(
-      (await command("budget", "config", { daily_cap: 100 }, { guild: GUILD2, manager: true })).id,
-      /Saved/,
-    );
+    await configureServer2({ daily_cap: 100 });
     const before = await getBalance(db(), GUILD2);
     const sent = generates();
     const { id } = await click(`kb1:reroll:${job.id}`, message, { guild: GUILD2, user: MEMBER2 });
@@ -439,24 +444,11 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
     expect(await jobOf(id)).toBeUndefined();
     expect(await getBalance(db(), GUILD2)).toBe(before);
     expect(generates()).toBe(sent);
-    await privately(
-      (await command("budget", "config", { daily_cap: 0 }, { guild: GUILD2, manager: true })).id,
-      /Saved/,
-    );
+    await configureServer2({ daily_cap: 0 });
   });
 
   it("Cancel ends a job waiting for approval once under two simultaneous clicks, releasing its credits once", async () => {
-    await privately(
-      (
-        await command(
-          "budget",
-          "config",
-          { moderator_channel: MODS2, approval_above: 100 },
-          { guild: GUILD2, manager: true },
-        )
-      ).id,
-      /Saved/,
-    );
+    await configureServer2({ moderator_channel: MODS2, approval_above: 100 });
     const before = await getBalance(db(), GUILD2);
     const { id } = await command(
       "video",
@@ -486,25 +478,12 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
       return m && /cancelled by/.test(text(m)) ? m : undefined;
     });
     expect(ended.components).toEqual([]);
-    await privately(
-      (await command("budget", "config", { approval_above: 0 }, { guild: GUILD2, manager: true })).id,
-      /Saved/,
-    );
+    await configureServer2({ approval_above: 0 });
   });
 
   it("a follow-up over the approval limit waits for a manager like /video, and its own reply cancels it", async () => {
     const { job: source, message } = await clip("A harbour at noon", {}, { guild: GUILD2, user: MEMBER2 });
-    await privately(
-      (
-        await command(
-          "budget",
-          "config",
-          { moderator_channel: MODS2, approval_above: 100 },
-          { guild: GUILD2, manager: true },
-        )
-      ).id,
-      /Saved/,
-    );
+    await configureServer2({ moderator_channel: MODS2, approval_above: 100 });
     const before = await getBalance(db(), GUILD2);
     const { id } = await click(`kb1:reroll:${source.id}`, message, { guild: GUILD2, user: MEMBER });
     await privately(id, /queued/);
@@ -528,10 +507,7 @@ describe.each(testDrivers())("a finished clip's follow-ups on %s", (driver) => {
     expect(reply.components).toEqual([]);
     await discord().waitFor(() => /Cancelled by/.test(text(request)) || undefined);
     expect(await getBalance(db(), GUILD2)).toBe(before);
-    await privately(
-      (await command("budget", "config", { approval_above: 0 }, { guild: GUILD2, manager: true })).id,
-      /Saved/,
-    );
+    await configureServer2({ approval_above: 0 });
   });
 
   it('"Animate with Kling" obeys the server\'s channels before its form opens', async () => {

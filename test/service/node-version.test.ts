@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 /**
  * The entry point checks the Node version before it loads anything that could fail on an older Node. It is
  * compiled here with the build's own compiler options (it imports nothing, so compiling it alone gives the
- * file `npm run build` writes) next to a stand-in `main.js`, and run on an older Node found on the machine.
+ * file `npm run build` writes) next to stand-ins for `main.js` and `config.js`, and run on an older Node found on the machine.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -57,6 +57,11 @@ describe("the entry point's Node version check", () => {
     await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module" }));
     // Stands for the bot: a module an old Node could not load would fail here, after the check.
     await writeFile(join(dir, "main.js"), 'console.log("main loaded");\n');
+    // Stands for the configuration module, which the entry point asks for its V8 flags after the check.
+    await writeFile(
+      join(dir, "config.js"),
+      "export const readProcessEnv = () => ({});\nexport const memoryFlags = () => [];\n",
+    );
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });

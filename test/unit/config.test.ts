@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, loadConfig, memoryFlags } from "../../src/config.js";
 
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {
@@ -86,5 +86,21 @@ describe("loadConfig", () => {
   it("requires SHARD_ID and SHARD_COUNT together", () => {
     expect(() => loadConfig({ SHARD_ID: "0" })).toThrow(/SHARD_ID and SHARD_COUNT/);
     expect(loadConfig({ SHARD_ID: "1", SHARD_COUNT: "2" }).shard).toEqual({ id: 1, count: 2 });
+  });
+});
+
+describe("memoryFlags", () => {
+  it("keeps memory small by default, and PGlite's WebAssembly on the baseline compiler", () => {
+    expect(memoryFlags({})).toEqual([
+      "--optimize-for-size",
+      "--no-wasm-tier-up",
+      "--no-wasm-dynamic-tiering",
+    ]);
+    expect(memoryFlags({ DATABASE_URL: "postgres://h/db" })).toEqual(["--optimize-for-size"]);
+    expect(memoryFlags({ MEMORY_MODE: "fast" })).toEqual([]);
+  });
+
+  it("refuses a mode it does not know, naming the variable", () => {
+    expect(() => loadConfig({ MEMORY_MODE: "tiny" })).toThrow(/MEMORY_MODE/);
   });
 });

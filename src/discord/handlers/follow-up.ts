@@ -15,7 +15,6 @@ import type { GuildSettingsValue } from "../../moderation/settings.js";
 import { loadSettings } from "../../moderation/store.js";
 import { DEFAULT_MODEL, LIMITS, type Model } from "../../video/limits.js";
 import type { VideoRequest } from "../../video/validate.js";
-import { messageLink } from "../channel-posts.js";
 import { DEFAULT_ATTACHMENT_LIMIT } from "../job-replies.js";
 import { missingPostPermissions } from "../permissions.js";
 import * as render from "../render.js";
@@ -178,6 +177,6 @@ export async function startFollowUp(
   await handOverJob(s, job, messageId);
   if (job.needsApproval) await ctx.moderation.requestApproval(job, settings, interaction.guildLocale);
   // Without its own message (a post that failed after a poller took the job on), its replies come later.
-  const link = messageId ? messageLink(job.guildId, channelId, messageId) : `#${job.number}`;
+  const link = messageId ? render.messageLink(job.guildId, channelId, messageId) : `#${job.number}`;
   await answer(interaction, render.notice(t(locale, "clip.queued", { link })));
 }

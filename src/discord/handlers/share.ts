@@ -4,7 +4,6 @@ import { UNAVAILABLE_WHY } from "../../jobs/deliver.js";
 import { DownloadError } from "../../jobs/download.js";
 import { claimGalleryPost, recordGalleryPost, releaseGalleryClaim } from "../../jobs/gallery.js";
 import { loadSettings } from "../../moderation/store.js";
-import { messageLink } from "../channel-posts.js";
 import type { CustomId } from "../custom-id.js";
 import { DEFAULT_ATTACHMENT_LIMIT, jobSummary } from "../job-replies.js";
 import * as render from "../render.js";
@@ -49,7 +48,7 @@ export async function shareClicked(
         render.notice(
           t(locale, "share.already", {
             channel: `<#${claim.channelId}>`,
-            link: messageLink(guildId, claim.channelId, claim.messageId),
+            link: render.messageLink(guildId, claim.channelId, claim.messageId),
           }),
         ),
       );
@@ -84,7 +83,8 @@ export async function shareClicked(
     });
     return answer(interaction, render.notice(t(locale, "clip.unavailable", { why })));
   }
-  const original = interaction.message && messageLink(guildId, interaction.channelId, interaction.message.id);
+  const original =
+    interaction.message && render.messageLink(guildId, interaction.channelId, interaction.message.id);
   // The gallery reads the server's language, like the moderators' channel.
   const message = render.galleryPost(
     localeOf(interaction.guildLocale),
@@ -105,7 +105,10 @@ export async function shareClicked(
   await answer(
     interaction,
     render.notice(
-      t(locale, "share.done", { channel: `<#${gallery}>`, link: messageLink(guildId, gallery, messageId) }),
+      t(locale, "share.done", {
+        channel: `<#${gallery}>`,
+        link: render.messageLink(guildId, gallery, messageId),
+      }),
     ),
   );
 }

@@ -97,7 +97,7 @@ const ALREADY_ACKNOWLEDGED = 40060;
 const ANSWER_WITHIN_MS = 500;
 
 /**
- * Requests this process is deciding at this moment. From this many on, a new one is deferred before any
+ * Requests this process is deciding at this moment. Above this many, a new one is deferred before any
  * statement of its own: in a burst its statements queue behind the others', and waiting for them (the race
  * above) would defer it late, close to Discord's 3 s.
  */
